@@ -1,0 +1,1020 @@
+package epoll
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// ---- helpers ----
+
+func newPoll(t testing.TB) *Poll {
+	t.Helper()
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func closeOnCleanup(t testing.TB, fds ...int) {
+	t.Cleanup(func() {
+		for _, fd := range fds {
+			syscall.Close(fd)
+		}
+	})
+}
+
+func pipe(t testing.TB) (r, w int) {
+	t.Helper()
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	closeOnCleanup(t, p[0], p[1])
+	return p[0], p[1]
+}
+
+func socketpair(t testing.TB) (a, b int) {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeOnCleanup(t, fds[0], fds[1])
+	return fds[0], fds[1]
+}
+
+func eventfd(t testing.TB) int {
+	t.Helper()
+	fd, err := newEventfd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeOnCleanup(t, fd)
+	return fd
+}
+
+func write(t testing.TB, fd int, s string) {
+	t.Helper()
+	if _, err := syscall.Write(fd, []byte(s)); err != nil {
+		t.Fatalf("write fd %d: %v", fd, err)
+	}
+}
+
+func drain(t testing.TB, fd int) {
+	t.Helper()
+	buf := make([]byte, 4096)
+	for {
+		_, err := syscall.Read(fd, buf)
+		if err == syscall.EAGAIN {
+			return
+		}
+		if err != nil && err != syscall.EINTR {
+			t.Fatalf("read fd %d: %v", fd, err)
+		}
+	}
+}
+
+func register(t testing.TB, p *Poll, fd int, tok Token, i Interest) {
+	t.Helper()
+	if err := p.Registry().Register(fd, tok, i); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// got is what a test asserts about an event: its token and what it means.
+type got struct {
+	Token                             Token
+	Readable, Writable, Error         bool
+	ReadClosed, WriteClosed, Priority bool
+}
+
+func summarize(events []Event) []got {
+	out := make([]got, 0, len(events))
+	for _, e := range events {
+		out = append(out, got{e.Token(), e.IsReadable(), e.IsWritable(), e.IsError(), e.IsReadClosed(), e.IsWriteClosed(), e.IsPriority()})
+	}
+	slices.SortFunc(out, func(a, b got) int { return cmpToken(a.Token, b.Token) })
+	return out
+}
+
+func cmpToken(a, b Token) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// poll waits once with a fresh buffer and summarizes what came back.
+func poll(t testing.TB, p *Poll, timeout time.Duration) []got {
+	t.Helper()
+	events, err := p.Wait(make([]Event, 0, 64), timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return summarize(events)
+}
+
+func expect(t testing.TB, what string, want, have []got) {
+	t.Helper()
+	if want == nil {
+		want = []got{}
+	}
+	if diff := cmp.Diff(want, have); diff != "" {
+		t.Errorf("%s: events mismatch (-want +got):\n%s", what, diff)
+	}
+}
+
+// lockedThread runs f on a goroutine locked to its OS thread and returns
+// that thread's id once f has started.
+func lockedThread(f func()) (tid int, done chan struct{}) {
+	done = make(chan struct{})
+	tids := make(chan int)
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tids <- syscall.Gettid()
+		f()
+	}()
+	return <-tids, done
+}
+
+// waitBlocked waits until thread tid sleeps in the kernel, so that a test
+// acts on a Wait that is really blocked, not one that is about to start.
+func waitBlocked(t testing.TB, tid int) {
+	t.Helper()
+	path := "/proc/self/task/" + strconv.Itoa(tid) + "/stat"
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The state follows the parenthesized command name.
+		s := string(b)
+		if i := strings.LastIndexByte(s, ')'); i > 0 && strings.HasPrefix(s[i+1:], " S") {
+			time.Sleep(20 * time.Millisecond)
+			return
+		}
+	}
+	t.Fatalf("thread %d never blocked", tid)
+}
+
+func countFds(t testing.TB) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
+
+// ---- layout and numbers ----
+
+// kernelLayout is sizeof(struct epoll_event) and offsetof(data) per
+// architecture, from include/uapi/linux/eventpoll.h and each C ABI.
+var kernelLayout = map[string][2]uintptr{
+	"amd64": {12, 4}, // packed
+	"arm64": {16, 8},
+}
+
+func TestEventLayout(t *testing.T) {
+	want, ok := kernelLayout[runtime.GOARCH]
+	if !ok {
+		t.Fatalf("no kernel layout recorded for %s", runtime.GOARCH)
+	}
+	have := [2]uintptr{unsafe.Sizeof(Event{}), unsafe.Offsetof(Event{}.data)}
+	if have != want {
+		t.Errorf("Event size/data offset = %v, kernel's is %v", have, want)
+	}
+	// The standard library's EpollEvent is generated from the C headers;
+	// its Fd field sits where data starts.
+	std := [2]uintptr{unsafe.Sizeof(syscall.EpollEvent{}), unsafe.Offsetof(syscall.EpollEvent{}.Fd)}
+	if have != std {
+		t.Errorf("Event size/data offset = %v, syscall.EpollEvent's is %v", have, std)
+	}
+}
+
+func TestSyscallNumbersMatchStdlib(t *testing.T) {
+	have := []uintptr{sysRead, sysWrite, sysClose, sysEpollCtl, sysEpollPwait, sysEventfd2, sysEpollCreate1}
+	want := []uintptr{syscall.SYS_READ, syscall.SYS_WRITE, syscall.SYS_CLOSE, syscall.SYS_EPOLL_CTL, syscall.SYS_EPOLL_PWAIT, syscall.SYS_EVENTFD2, syscall.SYS_EPOLL_CREATE1}
+	if diff := cmp.Diff(want, have); diff != "" {
+		t.Errorf("syscall numbers differ from the syscall package's (-std +ours):\n%s", diff)
+	}
+}
+
+// The syscall package has no SYS_EPOLL_PWAIT2, so the number is proven by
+// behaviour: on a ready fd with a zero timeout, it returns that fd's event.
+// qemu-user before 11.0 answers ENOSYS; set EPOLL_TEST_REQUIRE_PWAIT2=1 where
+// the kernel is known to have it.
+func TestEpollPwait2Number(t *testing.T) {
+	p := newPoll(t)
+	efd := eventfd(t)
+	register(t, p, efd, 0x8877665544332211, Readable)
+	if err := writeEventfd(efd); err != nil {
+		t.Fatal(err)
+	}
+	events := make([]Event, 4)
+	var ts timespec
+	n, _, errno := syscall.Syscall6(sysEpollPwait2, uintptr(p.registry.epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+	if errno == syscall.ENOSYS || errno == syscall.EPERM {
+		if os.Getenv("EPOLL_TEST_REQUIRE_PWAIT2") == "1" {
+			t.Fatalf("epoll_pwait2 (%d): %v, but EPOLL_TEST_REQUIRE_PWAIT2=1", sysEpollPwait2, errno)
+		}
+		t.Logf("epoll_pwait2 unavailable here (%v): the epoll_pwait fallback is in use", errno)
+		return
+	}
+	if errno != 0 || n != 1 || events[0].Token() != 0x8877665544332211 || !events[0].IsReadable() {
+		t.Fatalf("epoll_pwait2 (%d) = %d, %v, %v; want one readable event", sysEpollPwait2, n, errno, events[0])
+	}
+}
+
+var tokenPatterns = []Token{
+	0x8877665544332211, ^Token(0x8877665544332211), 0, math.MaxUint64,
+	1 << 63, 1, 0x00000000ffffffff, 0xffffffff00000000, 0x0102030405060708,
+}
+
+// Many events in one Wait check the element stride as well as the data
+// offset: a wrong size garbles every event after the first.
+func TestTokensRoundTripThroughKernel(t *testing.T) {
+	p := newPoll(t)
+	var want []got
+	for i := 0; i < 64; i++ {
+		tok := tokenPatterns[i%len(tokenPatterns)] ^ Token(i)<<40
+		efd := eventfd(t)
+		register(t, p, efd, tok, Readable)
+		if err := writeEventfd(efd); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, got{Token: tok, Readable: true})
+	}
+	slices.SortFunc(want, func(a, b got) int { return cmpToken(a.Token, b.Token) })
+	events, err := p.Wait(make([]Event, 100), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "64 eventfds", want, summarize(events))
+
+	// The bytes the kernel wrote: events first, then data in native order.
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&events[0])), len(events)*int(unsafe.Sizeof(Event{})))
+	for i, e := range events {
+		rec := raw[i*eventSize : (i+1)*eventSize]
+		if bits := binary.NativeEndian.Uint32(rec[0:4]); bits != epollIn {
+			t.Errorf("event %d: events bytes % x, want EPOLLIN", i, rec[0:4])
+		}
+		if data := binary.NativeEndian.Uint64(rec[dataOffset:]); Token(data) != e.Token() {
+			t.Errorf("event %d: data bytes % x, Token() = %#x", i, rec[dataOffset:], e.Token())
+		}
+	}
+}
+
+// ---- readiness ----
+
+func TestPipeReadiness(t *testing.T) {
+	p := newPoll(t)
+	r, w := pipe(t)
+	register(t, p, r, 1, Readable)
+	register(t, p, w, 2, Writable)
+	expect(t, "empty pipe", []got{{Token: 2, Writable: true}}, poll(t, p, 0))
+	write(t, w, "x")
+	expect(t, "after write", []got{{Token: 1, Readable: true}, {Token: 2, Writable: true}}, poll(t, p, 0))
+
+	r2, w2 := pipe(t)
+	register(t, p, r2, 3, Readable)
+	register(t, p, w2, 4, Writable)
+	syscall.Close(w2)
+	syscall.Close(r)
+	expect(t, "closed ends", []got{
+		{Token: 2, Writable: true, Error: true, WriteClosed: true}, // reader gone
+		{Token: 3, ReadClosed: true, WriteClosed: true},            // writer gone: EPOLLHUP
+	}, poll(t, p, 0))
+}
+
+func TestSocketReadiness(t *testing.T) {
+	p := newPoll(t)
+	a, b := socketpair(t)
+	register(t, p, a, 10, Readable|Writable)
+	expect(t, "idle socket", []got{{Token: 10, Writable: true}}, poll(t, p, 0))
+	write(t, b, "hello")
+	expect(t, "data", []got{{Token: 10, Readable: true, Writable: true}}, poll(t, p, 0))
+	if err := syscall.Shutdown(b, syscall.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "peer shut down writing", []got{{Token: 10, Readable: true, Writable: true, ReadClosed: true}}, poll(t, p, 0))
+}
+
+func TestTCPAcceptAndConnect(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p := newPoll(t)
+	register(t, p, int(f.Fd()), 7, Readable)
+	expect(t, "no connection yet", nil, poll(t, p, 0))
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	expect(t, "pending connection", []got{{Token: 7, Readable: true}}, poll(t, p, time.Second))
+}
+
+// ---- trigger modes ----
+
+func TestLevelTriggeredRepeats(t *testing.T) {
+	p := newPoll(t)
+	r, w := pipe(t)
+	register(t, p, r, 1, Readable)
+	write(t, w, "x")
+	for i := 0; i < 3; i++ {
+		expect(t, "still readable", []got{{Token: 1, Readable: true}}, poll(t, p, 0))
+	}
+	drain(t, r)
+	expect(t, "drained", nil, poll(t, p, 0))
+}
+
+func TestEdgeTriggeredReportsOnce(t *testing.T) {
+	p := newPoll(t)
+	r, w := pipe(t)
+	register(t, p, r, 1, Readable|EdgeTriggered)
+	write(t, w, "x")
+	expect(t, "first edge", []got{{Token: 1, Readable: true}}, poll(t, p, 0))
+	expect(t, "no new edge", nil, poll(t, p, 0))
+	write(t, w, "y")
+	expect(t, "second edge", []got{{Token: 1, Readable: true}}, poll(t, p, 0))
+}
+
+func TestOneshotRearm(t *testing.T) {
+	p := newPoll(t)
+	r, w := pipe(t)
+	register(t, p, r, 1, Readable|Oneshot)
+	write(t, w, "x")
+	expect(t, "first", []got{{Token: 1, Readable: true}}, poll(t, p, 0))
+	write(t, w, "y")
+	expect(t, "disarmed", nil, poll(t, p, 0))
+	if err := p.Registry().Reregister(r, 2, Readable|Oneshot); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "re-armed", []got{{Token: 2, Readable: true}}, poll(t, p, 0))
+	expect(t, "disarmed again", nil, poll(t, p, 0))
+}
+
+// With several Polls blocked on one fd, Exclusive wakes one of them.
+func TestExclusiveWakesOnePoll(t *testing.T) {
+	for _, mode := range []Interest{0, Exclusive} {
+		efd := eventfd(t)
+		var mu sync.Mutex
+		woken := 0
+		var dones []chan struct{}
+		for i := 0; i < 2; i++ {
+			p := newPoll(t)
+			register(t, p, efd, Token(i), Readable|mode)
+			tid, done := lockedThread(func() {
+				events, err := p.Wait(make([]Event, 4), 500*time.Millisecond)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				woken += len(events)
+				mu.Unlock()
+			})
+			waitBlocked(t, tid)
+			dones = append(dones, done)
+		}
+		if err := writeEventfd(efd); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range dones {
+			<-d
+		}
+		want := 2
+		if mode == Exclusive {
+			want = 1
+		}
+		if woken != want {
+			t.Errorf("interest %v: %d Polls woken, want %d", Readable|mode, woken, want)
+		}
+	}
+}
+
+func TestReregisterReplacesTokenAndInterest(t *testing.T) {
+	p := newPoll(t)
+	a, b := socketpair(t)
+	register(t, p, a, 1, Readable)
+	write(t, b, "x")
+	expect(t, "registered", []got{{Token: 1, Readable: true}}, poll(t, p, 0))
+	if err := p.Registry().Reregister(a, 2, Writable); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "reregistered", []got{{Token: 2, Writable: true}}, poll(t, p, 0))
+}
+
+func TestNoEventsAfterDeregister(t *testing.T) {
+	p := newPoll(t)
+	r, w := pipe(t)
+	register(t, p, r, 1, Readable)
+	write(t, w, "x")
+	if err := p.Registry().Deregister(r); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "deregistered", nil, poll(t, p, 20*time.Millisecond))
+}
+
+// ---- waking and concurrency ----
+
+func TestWakerFromAnotherGoroutine(t *testing.T) {
+	p := newPoll(t)
+	wk, err := NewWaker(p.Registry(), 99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wk.Close()
+	var events []Event
+	tid, done := lockedThread(func() { events, err = p.Wait(make([]Event, 4), Forever) })
+	waitBlocked(t, tid)
+	if err := wk.Wake(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "woken", []got{{Token: 99, Readable: true}}, summarize(events))
+}
+
+func TestWakesCoalesce(t *testing.T) {
+	p := newPoll(t)
+	wk, err := NewWaker(p.Registry(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wk.Close()
+	for i := 0; i < 100; i++ {
+		if err := wk.Wake(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect(t, "100 wakes", []got{{Token: 5, Readable: true}}, poll(t, p, 0))
+	expect(t, "consumed", nil, poll(t, p, 0))
+	if err := wk.Wake(); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "next wake", []got{{Token: 5, Readable: true}}, poll(t, p, 0))
+}
+
+func TestWakeWhenCounterSaturated(t *testing.T) {
+	p := newPoll(t)
+	wk, err := NewWaker(p.Registry(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wk.Close()
+	max := uint64(math.MaxUint64 - 1) // the largest count an eventfd holds
+	if _, _, errno := syscall.RawSyscall(sysWrite, uintptr(wk.fd), uintptr(unsafe.Pointer(&max)), 8); errno != 0 {
+		t.Fatal(errno)
+	}
+	poll(t, p, 0)
+	if err := wk.Wake(); err != nil {
+		t.Fatalf("Wake on a saturated eventfd: %v", err)
+	}
+	expect(t, "wake after saturation", []got{{Token: 5, Readable: true}}, poll(t, p, 0))
+}
+
+func TestRegisterDuringBlockedWait(t *testing.T) {
+	p := newPoll(t)
+	r, w := pipe(t)
+	write(t, w, "x")
+	var events []Event
+	var err error
+	tid, done := lockedThread(func() { events, err = p.Wait(make([]Event, 4), Forever) })
+	waitBlocked(t, tid)
+	register(t, p, r, 3, Readable)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait did not see a registration made while it was blocked")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "registered while blocked", []got{{Token: 3, Readable: true}}, summarize(events))
+}
+
+// ---- timeouts ----
+
+func TestMsTimeout(t *testing.T) {
+	cases := []struct {
+		in   time.Duration
+		want int32
+	}{
+		{-1, -1}, {Forever, -1}, {-time.Hour, -1},
+		{1, 1}, {time.Microsecond, 1}, {time.Millisecond, 1},
+		{time.Millisecond + 1, 2}, {1500 * time.Microsecond, 2}, {time.Second, 1000},
+		{math.MaxInt64, math.MaxInt32},
+	}
+	for _, c := range cases {
+		if got := msTimeout(c.in); got != c.want {
+			t.Errorf("msTimeout(%v) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}
+
+// forEachWaitPath runs f once with epoll_pwait2 (where the kernel has it)
+// and once with the millisecond epoll_pwait fallback.
+func forEachWaitPath(t *testing.T, f func(t *testing.T)) {
+	saved := pwait2Missing.Load()
+	defer pwait2Missing.Store(saved)
+	for _, missing := range []bool{false, true} {
+		name := map[bool]string{false: "pwait2", true: "pwait"}[missing]
+		t.Run(name, func(t *testing.T) {
+			pwait2Missing.Store(saved || missing)
+			f(t)
+		})
+	}
+}
+
+func TestZeroTimeoutDoesNotBlock(t *testing.T) {
+	p := newPoll(t)
+	r, _ := pipe(t)
+	register(t, p, r, 1, Readable)
+	start := time.Now()
+	expect(t, "nothing ready", nil, poll(t, p, 0))
+	// A generous bound: a blocking call would wait forever.
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("Wait(0) took %v", elapsed)
+	}
+}
+
+func threadVoluntarySwitches(t testing.TB) int64 {
+	const rusageThread = 1
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return ru.Nvcsw
+}
+
+// Short timeouts must sleep in the kernel, not spin: a timeout rounded down
+// to 0 would return at once and be retried in a busy loop until the deadline,
+// without ever putting the thread to sleep.
+func TestTimeoutsSleepAndNeverReturnEarly(t *testing.T) {
+	forEachWaitPath(t, func(t *testing.T) {
+		p := newPoll(t)
+		r, _ := pipe(t)
+		register(t, p, r, 1, Readable)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for _, timeout := range []time.Duration{time.Nanosecond, 300 * time.Microsecond, 999 * time.Microsecond, 20 * time.Millisecond} {
+			before := threadVoluntarySwitches(t)
+			start := time.Now()
+			expect(t, timeout.String(), nil, poll(t, p, timeout))
+			elapsed := time.Since(start)
+			if elapsed < timeout {
+				t.Errorf("Wait(%v) returned after %v", timeout, elapsed)
+			}
+			// epoll_pwait2 may honour 1ns without sleeping; once is fine.
+			mayNotSleep := timeout < time.Microsecond && !pwait2Missing.Load()
+			if slept := threadVoluntarySwitches(t) - before; slept < 1 && !mayNotSleep {
+				t.Errorf("Wait(%v) never slept: it spun for %v", timeout, elapsed)
+			}
+		}
+	})
+}
+
+func TestForeverEndedByWake(t *testing.T) {
+	forEachWaitPath(t, func(t *testing.T) {
+		p := newPoll(t)
+		wk, err := NewWaker(p.Registry(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer wk.Close()
+		go func() {
+			time.Sleep(30 * time.Millisecond)
+			wk.Wake()
+		}()
+		expect(t, "forever", []got{{Token: 1, Readable: true}}, poll(t, p, Forever))
+	})
+}
+
+// Signals interrupt epoll_pwait with EINTR, which is never restarted. Wait
+// must retry against the original deadline and neither fail nor return early.
+func TestSignalsDuringTimedWait(t *testing.T) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+	forEachWaitPath(t, func(t *testing.T) {
+		p := newPoll(t)
+		r, _ := pipe(t)
+		register(t, p, r, 1, Readable)
+		const timeout = 200 * time.Millisecond
+		retriesBefore := eintrRetries.Load()
+		stop := make(chan struct{})
+		var elapsed time.Duration
+		var events []got
+		var err error
+		tid, done := lockedThread(func() {
+			start := time.Now()
+			var evs []Event
+			evs, err = p.Wait(make([]Event, 4), timeout)
+			elapsed = time.Since(start)
+			events = summarize(evs)
+			close(stop)
+		})
+		pid := os.Getpid()
+		for sent := 0; ; sent++ {
+			select {
+			case <-stop:
+				<-done
+				if err != nil {
+					t.Fatalf("Wait during signals: %v", err)
+				}
+				expect(t, "signals are not events", nil, events)
+				if elapsed < timeout {
+					t.Errorf("Wait(%v) returned after %v", timeout, elapsed)
+				}
+				if eintrRetries.Load() == retriesBefore {
+					t.Errorf("%d signals sent but no EINTR seen: the test did not test", sent)
+				}
+				return
+			default:
+			}
+			sig := syscall.SIGUSR1
+			if sent%2 == 1 {
+				sig = syscall.SIGURG // the runtime's preemption signal
+			}
+			syscall.Tgkill(pid, tid, sig)
+			time.Sleep(2 * time.Millisecond)
+		}
+	})
+}
+
+// ---- closing ----
+
+func TestCloseDuringWait(t *testing.T) {
+	p := newPoll(t)
+	var err error
+	tid, done := lockedThread(func() { _, err = p.Wait(make([]Event, 4), Forever) })
+	waitBlocked(t, tid)
+	if cerr := p.Close(); cerr != nil {
+		t.Fatal(cerr)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait still blocked after Close")
+	}
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("Wait interrupted by Close returned %v, want ErrClosed", err)
+	}
+}
+
+func fdOpen(fd int) bool {
+	_, _, errno := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
+	return errno == 0
+}
+
+// Close must not release the epoll fd number while a call still uses it, or
+// a concurrent open could get the number and the call would act on that file.
+func TestCloseWaitsForCallsInFlight(t *testing.T) {
+	p := newPoll(t)
+	epfd := p.registry.epfd
+	if !p.registry.life.acquire() { // a call in flight
+		t.Fatal("acquire on an open Poll failed")
+	}
+	closed := make(chan error)
+	go func() { closed <- p.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned %v with a call in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if !fdOpen(epfd) {
+		t.Fatal("epoll fd closed under a call in flight")
+	}
+	p.registry.life.release()
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if fdOpen(epfd) {
+		t.Fatal("epoll fd still open after Close")
+	}
+}
+
+func TestEveryCallAfterClose(t *testing.T) {
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := pipe(t)
+	wk, err := NewWaker(p.Registry(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, waitErr := p.Wait(make([]Event, 1), 0)
+	_, wakerErr := NewWaker(p.Registry(), 2)
+	calls := map[string]error{
+		"Register":   p.Registry().Register(r, 1, Readable),
+		"Reregister": p.Registry().Reregister(r, 1, Readable),
+		"Deregister": p.Registry().Deregister(r),
+		"Wait":       waitErr,
+		"NewWaker":   wakerErr,
+		"Wake":       wk.Wake(),
+	}
+	for name, err := range calls {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
+		}
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := wk.Close(); err != nil {
+		t.Errorf("Waker.Close after Poll.Close: %v", err)
+	}
+	if err := wk.Wake(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Wake after Waker.Close: %v, want ErrClosed", err)
+	}
+	if err := wk.Close(); err != nil {
+		t.Errorf("second Waker.Close: %v", err)
+	}
+}
+
+// ---- bad input ----
+
+func TestBadInputsGetClearErrors(t *testing.T) {
+	p := newPoll(t)
+	reg := p.Registry()
+	dir := t.TempDir()
+	file, err := os.Create(filepath.Join(dir, "regular"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	d, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	r, _ := pipe(t)
+	const closedFd = 54321
+	if fdOpen(closedFd) {
+		t.Fatalf("fd %d is open", closedFd)
+	}
+	registered, _ := pipe(t)
+	register(t, p, registered, 1, Readable)
+	exclusive, _ := pipe(t)
+	register(t, p, exclusive, 2, Readable|Exclusive)
+	epfd := p.registry.epfd
+
+	cases := []struct {
+		name  string
+		err   error
+		op    string
+		fd    int
+		errno syscall.Errno
+		says  string
+	}{
+		{"regular file", reg.Register(int(file.Fd()), 1, Readable), "register", int(file.Fd()), syscall.EPERM, "cannot be polled"},
+		{"directory", reg.Register(int(d.Fd()), 1, Readable), "register", int(d.Fd()), syscall.EPERM, "cannot be polled"},
+		{"closed fd", reg.Register(closedFd, 1, Readable), "register", closedFd, syscall.EBADF, "not an open file descriptor"},
+		{"negative fd", reg.Register(-1, 1, Readable), "register", -1, syscall.EBADF, "not an open file descriptor"},
+		{"fd beyond int32", reg.Register(1<<40|r, 1, Readable), "register", 1<<40 | r, syscall.EBADF, "not an open file descriptor"},
+		{"the epoll fd itself", reg.Register(epfd, 1, Readable), "register", epfd, syscall.EINVAL, "epoll fd itself"},
+		{"unknown interest", reg.Register(r, 1, Interest(0x400)), "register", r, syscall.EINVAL, "unknown interest"},
+		{"double register", reg.Register(registered, 1, Readable), "register", registered, syscall.EEXIST, "Reregister"},
+		{"reregister unregistered", reg.Reregister(r, 1, Readable), "reregister", r, syscall.ENOENT, "not registered"},
+		{"deregister unregistered", reg.Deregister(r), "deregister", r, syscall.ENOENT, "not registered"},
+		{"reregister with Exclusive", reg.Reregister(registered, 1, Readable|Exclusive), "reregister", registered, syscall.EINVAL, "Exclusive"},
+		{"reregister an Exclusive fd", reg.Reregister(exclusive, 1, Readable), "reregister", exclusive, syscall.EINVAL, "Exclusive"},
+		{"Exclusive with Oneshot", reg.Register(r, 1, Readable|Exclusive|Oneshot), "register", r, syscall.EINVAL, "Exclusive with Oneshot"},
+	}
+	_, zeroCapErr := p.Wait(nil, 0)
+	cases = append(cases, struct {
+		name  string
+		err   error
+		op    string
+		fd    int
+		errno syscall.Errno
+		says  string
+	}{"zero-capacity events", zeroCapErr, "wait", epfd, syscall.EINVAL, "no capacity"})
+
+	for _, c := range cases {
+		var opErr *OpError
+		if !errors.As(c.err, &opErr) {
+			t.Errorf("%s: error %v (%T) is not an *OpError", c.name, c.err, c.err)
+			continue
+		}
+		if !errors.Is(c.err, c.errno) || opErr.Op != c.op || opErr.Fd != c.fd {
+			t.Errorf("%s: got Op %q Fd %d Err %v, want %q %d %v", c.name, opErr.Op, opErr.Fd, opErr.Err, c.op, c.fd, c.errno)
+		}
+		msg := c.err.Error()
+		for _, part := range []string{c.op, "fd " + strconv.Itoa(c.fd), c.errno.Error(), c.says} {
+			if !strings.Contains(msg, part) {
+				t.Errorf("%s: message %q does not say %q", c.name, msg, part)
+			}
+		}
+	}
+}
+
+func TestNoFdLeaks(t *testing.T) {
+	before := countFds(t)
+	for i := 0; i < 20; i++ {
+		p, err := New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fds [2]int
+		if err := syscall.Pipe2(fds[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		p.Registry().Register(fds[0], 1, Readable)
+		p.Registry().Register(fds[0], 1, Readable) // EEXIST
+		wk, err := NewWaker(p.Registry(), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wk2, err := NewWaker(p.Registry(), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wk.Wake()
+		p.Wait(make([]Event, 8), 0)
+		if i%2 == 0 {
+			wk.Close()
+		}
+		p.Close()
+		wk.Close()
+		wk2.Close() // after Poll.Close: still closes its eventfd
+		syscall.Close(fds[0])
+		syscall.Close(fds[1])
+	}
+	if after := countFds(t); after != before {
+		t.Errorf("%d fds open before, %d after", before, after)
+	}
+}
+
+func TestNoAllocations(t *testing.T) {
+	p := newPoll(t)
+	r, w := pipe(t)
+	write(t, w, "x")
+	wk, err := NewWaker(p.Registry(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wk.Close()
+	events := make([]Event, 8)
+	reg := p.Registry()
+	cases := map[string]func(){
+		"Wait(0)":               func() { events, _ = p.Wait(events, 0) },
+		"Wait(1ms)":             func() { events, _ = p.Wait(events, time.Millisecond) },
+		"Register+Deregister":   func() { reg.Register(r, 1, Readable); reg.Deregister(r) },
+		"Reregister":            func() { reg.Reregister(wk.fd, 2, Readable|EdgeTriggered) },
+		"Wake":                  func() { wk.Wake() },
+		"Event accessors+Token": func() { _ = events[:1][0].IsReadable() && events[:1][0].Token() == 0 },
+	}
+	for name, f := range cases {
+		if allocs := testing.AllocsPerRun(100, f); allocs != 0 {
+			t.Errorf("%s: %v allocations per call", name, allocs)
+		}
+	}
+}
+
+// ---- Event and Interest formatting ----
+
+func TestEventAccessors(t *testing.T) {
+	cases := []struct {
+		bits uint32
+		want got
+	}{
+		{epollIn, got{Readable: true}},
+		{epollOut, got{Writable: true}},
+		{epollPri, got{Priority: true}},
+		{epollIn | epollRdHup, got{Readable: true, ReadClosed: true}},
+		{epollRdHup, got{}}, // RDHUP without IN is not yet a readable EOF
+		{epollHup, got{ReadClosed: true, WriteClosed: true}},
+		{epollOut | epollErr, got{Writable: true, Error: true, WriteClosed: true}},
+		{epollErr, got{Error: true, WriteClosed: true}},
+		{epollIn | epollErr, got{Readable: true, Error: true}},
+	}
+	for _, c := range cases {
+		c.want.Token = 42
+		have := summarize([]Event{makeEvent(c.bits, 42)})[0]
+		if diff := cmp.Diff(c.want, have); diff != "" {
+			t.Errorf("events %#x (-want +got):\n%s", c.bits, diff)
+		}
+	}
+}
+
+func TestStrings(t *testing.T) {
+	cases := map[string]string{
+		makeEvent(epollIn|epollOut|epollRdHup, 7).String():    "{Token: 7, Events: EPOLLIN|EPOLLOUT|EPOLLRDHUP}",
+		makeEvent(0, math.MaxUint64).String():                 "{Token: 18446744073709551615, Events: 0x0}",
+		makeEvent(epollHup|1<<20, 1).String():                 "{Token: 1, Events: EPOLLHUP|0x100000}",
+		(Readable | EdgeTriggered).String():                   "Readable|EdgeTriggered",
+		(Writable | Priority | Oneshot | Exclusive).String():  "Writable|Priority|Oneshot|Exclusive",
+		Interest(0).String():                                  "0x0",
+		(&OpError{Op: "wait", Fd: 3, Err: ErrClosed}).Error(): "epoll: wait fd 3: use of closed epoll instance",
+	}
+	for have, want := range cases {
+		if have != want {
+			t.Errorf("got %q, want %q", have, want)
+		}
+	}
+}
+
+// ---- benchmarks ----
+
+func BenchmarkWait(b *testing.B) {
+	p := newPoll(b)
+	r, w := pipe(b)
+	register(b, p, r, 1, Readable)
+	write(b, w, "x")
+	events := make([]Event, 8)
+	b.ReportAllocs()
+	for b.Loop() {
+		events, _ = p.Wait(events, 0)
+		if len(events) != 1 {
+			b.Fatalf("%d events", len(events))
+		}
+	}
+}
+
+// BenchmarkRawEpollPwait is the floor for BenchmarkWait: the same call with
+// nothing around it.
+func BenchmarkRawEpollPwait(b *testing.B) {
+	p := newPoll(b)
+	r, w := pipe(b)
+	register(b, p, r, 1, Readable)
+	write(b, w, "x")
+	events := make([]syscall.EpollEvent, 8)
+	epfd := uintptr(p.registry.epfd)
+	b.ReportAllocs()
+	for b.Loop() {
+		n, _, _ := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, epfd, uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+		if n != 1 {
+			b.Fatalf("%d events", n)
+		}
+	}
+}
+
+func BenchmarkRegisterDeregister(b *testing.B) {
+	p := newPoll(b)
+	r, _ := pipe(b)
+	reg := p.Registry()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := reg.Register(r, 1, Readable); err != nil {
+			b.Fatal(err)
+		}
+		if err := reg.Deregister(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWakeThenWait(b *testing.B) {
+	p := newPoll(b)
+	wk, err := NewWaker(p.Registry(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer wk.Close()
+	events := make([]Event, 8)
+	b.ReportAllocs()
+	for b.Loop() {
+		wk.Wake()
+		if events, _ = p.Wait(events, 0); len(events) != 1 {
+			b.Fatalf("%d events", len(events))
+		}
+	}
+}
