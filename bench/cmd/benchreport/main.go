@@ -1,0 +1,405 @@
+// Command benchreport writes BENCHMARKS.md from what scripts/bench.sh
+// measured: the raw `go test -bench` output of all rounds, benchstat's
+// tables of it, the server figures and a description of the machine. It
+// computes every ratio from medians of the same run, checks them against the
+// targets of the issue, and says which ones were missed and by how much.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	goFile := flag.String("go", "", "raw `go test -bench` output of every round")
+	statFloor := flag.String("benchstat-floor", "", "benchstat output with the raw floor as base column")
+	statPkg := flag.String("benchstat-epoll", "", "benchstat output with this package as base column")
+	serverFile := flag.String("server", "", "server figures written by scripts/bench.sh")
+	machineFile := flag.String("machine", "", "machine description written by scripts/bench.sh")
+	command := flag.String("command", "scripts/bench.sh", "the command that reproduces the run")
+	out := flag.String("o", "BENCHMARKS.md", "the file to write")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("benchreport: ")
+
+	samples, err := parseGo(*goFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var servers []serverRow
+	if *serverFile != "" {
+		if servers, err = parseServer(*serverFile); err != nil {
+			log.Fatal(err)
+		}
+	}
+	var w strings.Builder
+	report(&w, samples, servers, readOr(*machineFile), readOr(*statFloor), readOr(*statPkg), *command)
+	if err := os.WriteFile(*out, []byte(w.String()), 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func readOr(path string) string {
+	if path == "" {
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return strings.TrimRight(string(b), "\n")
+}
+
+var impls = []string{"epoll", "raw", "syscall", "unix"}
+
+// key names one benchmark row and unit, such as ("WaitReady/ready=1", "ns/op").
+type key struct{ row, unit string }
+
+// samples holds every measured value by row and unit, then by implementation.
+type samples map[key]map[string][]float64
+
+// parseGo reads lines such as
+// "BenchmarkWaitReady/ready=64/impl=raw-2  1000  9992 ns/op  156.1 ns/event  0 B/op  0 allocs/op".
+func parseGo(path string) (samples, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s := samples{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") || len(fields)%2 != 0 {
+			continue
+		}
+		name := strings.TrimPrefix(fields[0], "Benchmark")
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			name = name[:i] // the GOMAXPROCS suffix
+		}
+		row, impl, ok := strings.Cut(name, "/impl=")
+		if !ok {
+			continue
+		}
+		for i := 2; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %q: %v", path, sc.Text(), err)
+			}
+			k := key{row, fields[i+1]}
+			if s[k] == nil {
+				s[k] = map[string][]float64{}
+			}
+			s[k][impl] = append(s[k][impl], v)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(s) == 0 {
+		return nil, fmt.Errorf("%s: no benchmark results", path)
+	}
+	return s, nil
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	v = slices.Sorted(slices.Values(v))
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// spread is the range of the samples relative to their median, the noise
+// a reader should keep in mind before trusting a small ratio.
+func spread(v []float64) float64 {
+	if len(v) < 2 {
+		return math.NaN()
+	}
+	return (slices.Max(v) - slices.Min(v)) / median(v)
+}
+
+func (s samples) med(row, unit, impl string) float64 { return median(s[key{row, unit}][impl]) }
+
+// serverRow is one line of the server figures: a kind ("wrk" or "rss"), the
+// server ("evserver" or "netserver") and named values.
+type serverRow struct {
+	kind, server string
+	vals         map[string]float64
+}
+
+// parseServer reads lines such as
+// "wrk server=evserver conns=100 round=1 rps=51234.5 errors=0" and
+// "rss server=netserver conns=10000 base_kb=5000 loaded_kb=90000".
+func parseServer(path string) ([]serverRow, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rows []serverRow
+	for line := range strings.Lines(string(b)) {
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		r := serverRow{kind: fields[0], vals: map[string]float64{}}
+		for _, f := range fields[1:] {
+			k, v, _ := strings.Cut(f, "=")
+			if k == "server" {
+				r.server = v
+				continue
+			}
+			if r.vals[k], err = strconv.ParseFloat(v, 64); err != nil {
+				return nil, fmt.Errorf("%s: %q: %v", path, line, err)
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+func report(w io.Writer, s samples, servers []serverRow, machine, statFloor, statPkg, command string) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("# Benchmarks\n\n")
+	p("Written by `%s`; every figure below comes from that one run on this machine. ", command)
+	p("Do not edit by hand: run the script again.\n\n")
+	p("Implementations, doing the same work (same interest bits, same token check):\n\n")
+	p("- **epoll**: this package.\n")
+	p("- **raw**: `syscall.RawSyscall6` of `epoll_pwait`/`epoll_ctl` (and `Syscall6` for the blocking waits) with nothing around it: the floor.\n")
+	p("- **syscall**: the standard library's `syscall.EpollWait`/`EpollCtl` (on amd64 `EpollWait` is `epoll_wait`, through `Syscall6`).\n")
+	p("- **unix**: `golang.org/x/sys/unix`'s `EpollWait` (`epoll_pwait` through `Syscall6`) and `EpollCtl`.\n\n")
+	p("## Machine\n\n```\n%s\n```\n\n", machine)
+
+	p("## Targets\n\n")
+	targets(w, s, servers)
+
+	p("\n## Go benchmarks: medians and ratios\n\n")
+	p("Median of all rounds; a ratio is this package's median over the other's, so < 1 means this package is faster. ")
+	p("\"spread\" is (max − min) / median over the rounds of this package's samples: the noise to keep in mind. ")
+	p("The benchstat tables further down give confidence intervals and p-values.\n\n")
+	p("| benchmark | unit | epoll | raw (floor) | syscall | unix | epoll/raw | epoll/syscall | epoll/unix | spread |\n")
+	p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	var rows []key
+	for k := range s {
+		if k.unit == "ns/op" || k.unit == "ns/event" {
+			rows = append(rows, k)
+		}
+	}
+	slices.SortFunc(rows, func(a, b key) int { return strings.Compare(a.row+" "+a.unit, b.row+" "+b.unit) })
+	for _, k := range rows {
+		e := s.med(k.row, k.unit, "epoll")
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", k.row, k.unit,
+			num(e), num(s.med(k.row, k.unit, "raw")), num(s.med(k.row, k.unit, "syscall")), num(s.med(k.row, k.unit, "unix")),
+			ratio(e, s.med(k.row, k.unit, "raw")), ratio(e, s.med(k.row, k.unit, "syscall")), ratio(e, s.med(k.row, k.unit, "unix")),
+			pct(spread(s[k]["epoll"])))
+	}
+
+	p("\n### Allocations\n\n")
+	allocs := 0.0
+	var allocRows []string
+	for k, byImpl := range s {
+		if k.unit != "allocs/op" {
+			continue
+		}
+		for impl, v := range byImpl {
+			if m := slices.Max(v); m > 0 {
+				allocs = max(allocs, m)
+				allocRows = append(allocRows, fmt.Sprintf("%s impl=%s: up to %s allocs/op", k.row, impl, num(m)))
+			}
+		}
+	}
+	if allocs == 0 {
+		p("Every benchmark of every implementation, in every round: **0 allocs/op** (and 0 B/op).\n")
+	} else {
+		slices.Sort(allocRows)
+		p("Not all zero:\n\n- %s\n", strings.Join(allocRows, "\n- "))
+	}
+
+	if len(servers) > 0 {
+		p("\n## Servers: cmd/evserver (this package, one goroutine) vs bench/cmd/netserver (package net, goroutine per connection)\n\n")
+		serverTables(w, servers)
+	}
+
+	p("\n## benchstat, the floor as base\n\n```\n%s\n```\n", statFloor)
+	p("\n## benchstat, this package as base\n\n```\n%s\n```\n", statPkg)
+	p("\n## Reproduce\n\n```sh\n%s\n```\n", command)
+}
+
+func targets(w io.Writer, s samples, servers []serverRow) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	verdict := func(ok bool) string {
+		if ok {
+			return "**met**"
+		}
+		return "**missed**"
+	}
+	p("| target | measured | verdict |\n|---|---|---|\n")
+	const wait0 = "WaitReady/ready=1"
+	e, raw := s.med(wait0, "ns/op", "epoll"), s.med(wait0, "ns/op", "raw")
+	r := e / raw
+	p("| Wait(0), 1 ready fd: within 3%% of the RawSyscall6 floor | %s vs %s ns/op: %s the floor (%s) | %s |\n",
+		num(e), num(raw), ratio(e, raw), signed(r-1), verdict(r <= 1.03))
+	for _, alt := range []string{"unix", "syscall"} {
+		a := s.med(wait0, "ns/op", alt)
+		r := e / a
+		p("| Wait(0): at least 10%% faster than %s.EpollWait | %s vs %s ns/op: %s (%s time) | %s |\n",
+			alt, num(e), num(a), ratio(e, a), signed(r-1), verdict(r <= 0.90))
+	}
+	maxAllocs := 0.0
+	for k, byImpl := range s {
+		if k.unit == "allocs/op" {
+			if v := byImpl["epoll"]; len(v) > 0 {
+				maxAllocs = max(maxAllocs, slices.Max(v))
+			}
+		}
+	}
+	p("| 0 allocs/op everywhere (this package) | at most %s allocs/op | %s |\n", num(maxAllocs), verdict(maxAllocs == 0))
+	i10, i100k := s.med("WaitIdle/idle=10", "ns/op", "epoll"), s.med("WaitIdle/idle=100000", "ns/op", "epoll")
+	r = i100k / i10
+	p("| Wait with 100k idle fds within 10%% of 10 idle | %s vs %s ns/op: %s (%s) | %s |\n",
+		num(i100k), num(i10), ratio(i100k, i10), signed(r-1), verdict(r <= 1.10))
+
+	if len(servers) == 0 {
+		p("| event-loop server targets | not measured: cmd/evserver was not there | **missed** |\n")
+		return
+	}
+	for _, conns := range wrkConns(servers) {
+		ev, net := medianRPS(servers, "evserver", conns), medianRPS(servers, "netserver", conns)
+		p("| event-loop server at least as fast as net, %s connections | %s vs %s req/s: %s | %s |\n",
+			num(conns), num(ev), num(net), ratio(ev, net), verdict(ev >= net))
+	}
+	ev, net := perConn(servers, "evserver"), perConn(servers, "netserver")
+	p("| event-loop server under 1/10 of net's memory per idle connection | %s vs %s KiB: %s | %s |\n",
+		num(ev), num(net), ratio(ev, net), verdict(ev < net/10))
+}
+
+func serverTables(w io.Writer, servers []serverRow) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("wrk, keep-alive GET, one row per round (servers interleaved), then the median:\n\n")
+	p("| connections | round | evserver req/s | netserver req/s | evserver/netserver |\n|--:|--:|--:|--:|--:|\n")
+	for _, conns := range wrkConns(servers) {
+		rounds := map[float64][2]float64{}
+		var order []float64
+		for _, r := range servers {
+			if r.kind != "wrk" || r.vals["conns"] != conns {
+				continue
+			}
+			round := r.vals["round"]
+			if _, ok := rounds[round]; !ok {
+				order = append(order, round)
+			}
+			pair := rounds[round]
+			if r.server == "evserver" {
+				pair[0] = r.vals["rps"]
+			} else {
+				pair[1] = r.vals["rps"]
+			}
+			rounds[round] = pair
+		}
+		for _, round := range order {
+			pair := rounds[round]
+			p("| %s | %s | %s | %s | %s |\n", num(conns), num(round), num(pair[0]), num(pair[1]), ratio(pair[0], pair[1]))
+		}
+		ev, net := medianRPS(servers, "evserver", conns), medianRPS(servers, "netserver", conns)
+		p("| %s | median | %s | %s | **%s** |\n", num(conns), num(ev), num(net), ratio(ev, net))
+	}
+	var errs []string
+	for _, r := range servers {
+		if r.kind == "wrk" && (r.vals["errors"] > 0 || r.vals["non2xx"] > 0) {
+			errs = append(errs, fmt.Sprintf("%s, %s connections, round %s: %s socket errors, %s non-2xx",
+				r.server, num(r.vals["conns"]), num(r.vals["round"]), num(r.vals["errors"]), num(r.vals["non2xx"])))
+		}
+	}
+	if len(errs) > 0 {
+		p("\nwrk reported errors:\n\n- %s\n", strings.Join(errs, "\n- "))
+	} else {
+		p("\nwrk reported no socket errors and no non-2xx responses.\n")
+	}
+	p("\nResident memory (VmRSS) of a fresh server process, before and while it holds idle keep-alive connections (one request answered on each):\n\n")
+	p("| server | connections | RSS before (KiB) | RSS with them (KiB) | KiB per idle connection |\n|---|--:|--:|--:|--:|\n")
+	for _, r := range servers {
+		if r.kind == "rss" {
+			p("| %s | %s | %s | %s | %s |\n", r.server, num(r.vals["conns"]), num(r.vals["base_kb"]), num(r.vals["loaded_kb"]), num(perConn(servers, r.server)))
+		}
+	}
+	ev, net := perConn(servers, "evserver"), perConn(servers, "netserver")
+	p("\nPer idle connection evserver/netserver: **%s**.\n", ratio(ev, net))
+}
+
+func wrkConns(servers []serverRow) []float64 {
+	var out []float64
+	for _, r := range servers {
+		if r.kind == "wrk" && !slices.Contains(out, r.vals["conns"]) {
+			out = append(out, r.vals["conns"])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func medianRPS(servers []serverRow, server string, conns float64) float64 {
+	var v []float64
+	for _, r := range servers {
+		if r.kind == "wrk" && r.server == server && r.vals["conns"] == conns {
+			v = append(v, r.vals["rps"])
+		}
+	}
+	return median(v)
+}
+
+// perConn is the resident memory one idle connection adds, in KiB.
+func perConn(servers []serverRow, server string) float64 {
+	for _, r := range servers {
+		if r.kind == "rss" && r.server == server {
+			return (r.vals["loaded_kb"] - r.vals["base_kb"]) / r.vals["conns"]
+		}
+	}
+	return math.NaN()
+}
+
+// num formats with three significant digits at least, and no exponent.
+func num(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "–"
+	case v == math.Trunc(v) || math.Abs(v) >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case math.Abs(v) >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+func ratio(a, b float64) string {
+	if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(a/b, 'f', 3, 64) + "×"
+}
+
+func pct(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return strconv.FormatFloat(100*v, 'f', 1, 64) + "%"
+}
+
+func signed(v float64) string {
+	s := pct(v)
+	if v >= 0 {
+		s = "+" + s
+	}
+	return s
+}

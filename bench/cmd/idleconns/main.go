@@ -1,0 +1,168 @@
+// Command idleconns opens many HTTP/1.1 keep-alive connections to a server,
+// sends one GET on each and reads the answer, then holds them all open and
+// idle, so that the server's resident memory per idle connection can be
+// measured. It prints "ready N" once all N are established and idle, and
+// closes them when its standard input closes or -hold has passed.
+//
+// Loopback has one ephemeral port range per (source, destination) pair, so
+// the connections are spread over -sources source addresses 127.0.0.1,
+// 127.0.0.2, ...; only loopback destinations are accepted.
+//
+// With -dump it makes one request and writes the raw response to standard
+// output instead, so that two servers' bytes can be compared.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "server address (loopback only)")
+	n := flag.Int("n", 10000, "connections to open")
+	sources := flag.Int("sources", 8, "source addresses 127.0.0.1 .. 127.0.0.N to spread the connections over")
+	parallel := flag.Int("parallel", 64, "connections being opened at once")
+	hold := flag.Duration("hold", 2*time.Minute, "longest time to hold the connections")
+	dump := flag.Bool("dump", false, "make one request and write the raw response to stdout")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("idleconns: ")
+
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		log.Fatalf("%s is not a loopback address", *addr)
+	}
+	if *sources < 1 || *sources > 254 {
+		log.Fatalf("-sources %d: want 1..254", *sources)
+	}
+	if *dump {
+		_, resp, err := open(*addr, net.IPv4(127, 0, 0, 1))
+		if err != nil {
+			log.Fatal(err)
+		}
+		os.Stdout.Write(resp)
+		return
+	}
+
+	conns := make([]net.Conn, *n)
+	errs := make(chan error, *parallel)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range *parallel {
+		wg.Go(func() {
+			for i := range next {
+				c, _, err := open(*addr, net.IPv4(127, 0, 0, byte(1+i%*sources)))
+				if err != nil {
+					errs <- fmt.Errorf("connection %d: %w", i, err)
+					return
+				}
+				conns[i] = c
+			}
+		})
+	}
+	var openErr error
+feed:
+	for i := range *n {
+		select {
+		case next <- i:
+		case openErr = <-errs:
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if openErr == nil && len(errs) > 0 {
+		openErr = <-errs
+	}
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	if openErr != nil {
+		log.Print(openErr)
+		os.Exit(1)
+	}
+	fmt.Printf("ready %d\n", *n)
+
+	// Hold until stdin closes or -hold passes: bounded either way.
+	closed := make(chan struct{})
+	go func() { io.Copy(io.Discard, os.Stdin); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(*hold):
+		log.Printf("held %v, closing", *hold)
+	}
+}
+
+var request = []byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+
+// open connects from source, sends one GET and reads one complete response,
+// which it returns raw.
+func open(addr string, source net.IP) (net.Conn, []byte, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: source}, Timeout: 10 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	resp, err := roundTrip(c)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	c.SetDeadline(time.Time{})
+	return c, resp, nil
+}
+
+// roundTrip sends the request and reads a response with a Content-Length.
+func roundTrip(c net.Conn) ([]byte, error) {
+	if _, err := c.Write(request); err != nil {
+		return nil, err
+	}
+	var raw bytes.Buffer
+	r := bufio.NewReader(io.TeeReader(c, &raw))
+	length := -1
+	for first := true; ; first = false {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return nil, fmt.Errorf("reading the response head: %w", err)
+		}
+		if first && !strings.HasPrefix(line, "HTTP/1.1 200 ") {
+			return nil, fmt.Errorf("status line %q", line)
+		}
+		if line == "\r\n" {
+			break
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Content-Length") {
+			if length, err = strconv.Atoi(strings.TrimSpace(v)); err != nil {
+				return nil, fmt.Errorf("Content-Length: %w", err)
+			}
+		}
+	}
+	if length < 0 {
+		return nil, errors.New("response without Content-Length")
+	}
+	if _, err := io.CopyN(io.Discard, r, int64(length)); err != nil {
+		return nil, fmt.Errorf("reading the body: %w", err)
+	}
+	// The bufio.Reader may have read ahead; a keep-alive server sends
+	// nothing more, so the raw bytes are exactly one response.
+	return raw.Bytes()[:raw.Len()-r.Buffered()], nil
+}

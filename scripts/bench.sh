@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Runs every benchmark of issue 6 and writes BENCHMARKS.md:
+#   - the Go benchmarks of bench/ (this package vs the raw syscall floor,
+#     syscall and x/sys/unix) in BENCH_ROUNDS rounds, one process per round,
+#     the order of the implementations rotated each round, summarized with
+#     benchstat;
+#   - cmd/evserver (this package, one goroutine) vs bench/cmd/netserver
+#     (package net, goroutine per connection): wrk at 100 and 1,000
+#     connections, servers interleaved, and resident memory with IDLE_CONNS
+#     idle keep-alive connections.
+# Installs what it needs (wrk from Debian, benchstat from the Go module
+# proxy), exits non-zero on any failure, and takes about 4 minutes on a
+# 2-core machine with the defaults. Usage: scripts/bench.sh
+# Knobs (environment): BENCH_ROUNDS (6), BENCH_TIME (300ms), WRK_DURATION
+# (10s), WRK_ROUNDS (2), IDLE_CONNS (10000), BENCH_OUT (BENCHMARKS.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+rounds=${BENCH_ROUNDS:-6}
+benchtime=${BENCH_TIME:-300ms}
+wrk_duration=${WRK_DURATION:-10s}
+wrk_rounds=${WRK_ROUNDS:-2}
+idle_conns=${IDLE_CONNS:-10000}
+out=${BENCH_OUT:-BENCHMARKS.md}
+start=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+step() { printf '\n==> %s (%ds)\n' "$*" $(($(date +%s) - start)); }
+die() { echo "bench.sh: $*" >&2; exit 1; }
+
+step "install tools"
+if ! command -v wrk >/dev/null; then
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends wrk
+fi
+benchstat=$(go env GOPATH)/bin/benchstat
+[ -x "$benchstat" ] || go install golang.org/x/perf/cmd/benchstat@latest
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+step "build"
+[ -f cmd/evserver/main.go ] || die "cmd/evserver is missing: the server comparison needs it"
+go build -o "$tmp/evserver" ./cmd/evserver
+(
+	cd bench
+	go vet ./...
+	go test -c -o "$tmp/bench.test" .
+	go build -o "$tmp/netserver" ./cmd/netserver
+	go build -o "$tmp/idleconns" ./cmd/idleconns
+	go build -o "$tmp/benchreport" ./cmd/benchreport
+)
+
+# Every fd the hard limit allows: wrk with 1,000 connections and the servers
+# with IDLE_CONNS need them. (Go programs raise their own soft limit.)
+ulimit -n "$(ulimit -Hn)"
+[ "$(ulimit -n)" -gt $((idle_conns + 100)) ] ||
+	die "RLIMIT_NOFILE hard limit $(ulimit -Hn) is too low for $idle_conns connections"
+
+step "Go benchmarks: $rounds rounds, -benchtime=$benchtime"
+for ((r = 0; r < rounds; r++)); do
+	echo "round $((r + 1))/$rounds"
+	# -test.v would interleave logs; failures still print and fail the run.
+	BENCH_ROUND=$r "$tmp/bench.test" -test.run='^$' -test.bench=. -test.benchtime="$benchtime" -test.count=1 >"$tmp/round.txt" ||
+		{ cat "$tmp/round.txt"; die "Go benchmarks failed in round $((r + 1))"; }
+	cat "$tmp/round.txt" >>"$tmp/go.txt"
+	if grep -q 'RLIMIT_NOFILE stays' "$tmp/round.txt"; then
+		grep -m1 -o 'RLIMIT_NOFILE stays.*' "$tmp/round.txt" >"$tmp/nofile.txt"
+	fi
+done
+"$benchstat" -filter '.unit:(ns/op OR ns/event)' -col '/impl@(raw epoll syscall unix)' "$tmp/go.txt" >"$tmp/stat-floor.txt"
+"$benchstat" -filter '.unit:(ns/op OR ns/event)' -col '/impl@(epoll raw syscall unix)' "$tmp/go.txt" >"$tmp/stat-epoll.txt"
+cat "$tmp/stat-floor.txt"
+
+# start_server NAME: starts $tmp/NAME on a free loopback port and sets addr
+# and pid once it has printed its address.
+start_server() {
+	"$tmp/$1" -addr 127.0.0.1:0 >"$tmp/$1.out" 2>"$tmp/$1.err" &
+	pid=$!
+	pids+=("$pid")
+	addr=
+	for _ in $(seq 100); do
+		addr=$(grep -m1 -oE '127\.0\.0\.1:[0-9]+' "$tmp/$1.out" || true)
+		[ -n "$addr" ] && return
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$tmp/$1.err" >&2
+	die "$1 did not print its address"
+}
+
+stop_server() {
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+step "servers answer with the same bytes"
+for s in evserver netserver; do
+	start_server $s
+	"$tmp/idleconns" -addr "$addr" -dump >"$tmp/$s.resp"
+	stop_server
+done
+cmp "$tmp/evserver.resp" "$tmp/netserver.resp" ||
+	{ od -c "$tmp/evserver.resp"; od -c "$tmp/netserver.resp"; die "evserver and netserver answer differently"; }
+od -c "$tmp/evserver.resp" | head -3
+
+step "wrk: $wrk_rounds rounds of $wrk_duration at 100 and 1000 connections"
+: >"$tmp/server.txt"
+for ((r = 1; r <= wrk_rounds; r++)); do
+	for conns in 100 1000; do
+		order="evserver netserver"
+		((r % 2 == 0)) && order="netserver evserver"
+		for s in $order; do
+			start_server $s
+			wrk -t2 -c"$conns" -d"$wrk_duration" "http://$addr/" >"$tmp/wrk.txt"
+			kill -0 "$pid" 2>/dev/null || die "$s died under wrk"
+			stop_server
+			rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
+			[ -n "$rps" ] || { cat "$tmp/wrk.txt"; die "no Requests/sec from wrk"; }
+			errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$tmp/wrk.txt")
+			non2xx=$(awk '/Non-2xx/ {print $NF}' "$tmp/wrk.txt")
+			echo "wrk server=$s conns=$conns round=$r rps=$rps errors=${errors:-0} non2xx=${non2xx:-0}" | tee -a "$tmp/server.txt"
+		done
+	done
+done
+
+step "resident memory with $idle_conns idle keep-alive connections"
+for s in evserver netserver; do
+	start_server $s
+	sleep 0.5
+	base=$(rss_kb "$pid")
+	coproc idle { "$tmp/idleconns" -addr "$addr" -n "$idle_conns" -hold 2m; }
+	idle_pid=$idle_PID
+	read -r -t 120 line <&"${idle[0]}" || die "idleconns did not get ready"
+	[ "$line" = "ready $idle_conns" ] || die "idleconns: $line"
+	sleep 2 # let both sides settle
+	loaded=$(rss_kb "$pid")
+	kill -0 "$pid" 2>/dev/null || die "$s died holding connections"
+	exec {idle[1]}>&- # idleconns closes its connections and exits
+	wait "$idle_pid" || die "idleconns failed"
+	stop_server
+	echo "rss server=$s conns=$idle_conns base_kb=$base loaded_kb=$loaded" | tee -a "$tmp/server.txt"
+done
+
+step "write $out"
+{
+	echo "date:         $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "commit:       $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (work tree differs)')"
+	echo "cpus (nproc): $(nproc)"
+	echo "cpu model:    $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+	echo "kernel:       $(uname -sr)"
+	echo "go:           $(go version)"
+	echo "load average: $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end (1, 5, 15 min)"
+	echo "Go benchmarks: $rounds rounds x -benchtime=$benchtime, implementations rotated each round"
+	if [ -s "$tmp/nofile.txt" ]; then echo "100k idle fds: $(cat "$tmp/nofile.txt")"; fi
+	echo "wrk:          $(wrk -v 2>&1 | head -1 | cut -c1-60); -t2, $wrk_duration per run, $wrk_rounds rounds"
+} >"$tmp/machine.txt"
+"$tmp/benchreport" -go "$tmp/go.txt" -benchstat-floor "$tmp/stat-floor.txt" -benchstat-epoll "$tmp/stat-epoll.txt" \
+	-server "$tmp/server.txt" -machine "$tmp/machine.txt" -command "scripts/bench.sh" -o "$out"
+step "done: $out written"
