@@ -74,8 +74,8 @@ for ((r = 0; r < rounds; r++)); do
 		grep -m1 -o 'RLIMIT_NOFILE stays.*' "$tmp/round.txt" >"$tmp/nofile.txt"
 	fi
 done
-"$benchstat" -filter '.unit:(ns/op OR ns/event)' -col '/impl@(raw epoll syscall unix)' "$tmp/go.txt" >"$tmp/stat-floor.txt"
-"$benchstat" -filter '.unit:(ns/op OR ns/event)' -col '/impl@(epoll raw syscall unix)' "$tmp/go.txt" >"$tmp/stat-epoll.txt"
+"$benchstat" -filter '.unit:(ns/op OR cpu-ns/op OR ns/event)' -col '/impl@(raw epoll syscall unix)' "$tmp/go.txt" >"$tmp/stat-floor.txt"
+"$benchstat" -filter '.unit:(ns/op OR cpu-ns/op OR ns/event)' -col '/impl@(epoll raw syscall unix)' "$tmp/go.txt" >"$tmp/stat-epoll.txt"
 cat "$tmp/stat-floor.txt"
 
 # start_server NAME: starts $tmp/NAME on a free loopback port and sets addr
