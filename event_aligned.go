@@ -1,4 +1,4 @@
-//go:build arm64
+//go:build !amd64 && !386
 
 package epoll
 
@@ -9,7 +9,13 @@ import "unsafe"
 //
 // Outside x86 the struct is naturally aligned: 4 bytes of events, 4 bytes
 // of padding, then the 8-byte data at offset 8, 16 bytes in all. The padding
-// is spelled out because 32-bit Go aligns uint64 to 4, not 8.
+// is spelled out because 32-bit Go (arm, mips, mipsle) aligns uint64 to 4,
+// not 8, and would otherwise put data at offset 4.
+//
+// data is a native-order uint64 on big-endian arches too (s390x, ppc64,
+// mips, mips64): the kernel copies epoll_data as opaque 8 bytes, so whatever
+// uint64 goes in comes back unchanged. Only code that mixes the C union's
+// members (u64 in, fd out) would see the halves swapped there.
 type Event struct {
 	events uint32
 	_      uint32

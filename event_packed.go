@@ -1,4 +1,4 @@
-//go:build amd64
+//go:build amd64 || 386
 
 package epoll
 
@@ -13,6 +13,12 @@ import (
 // On x86-64 the kernel declares the struct packed (12 bytes, data at offset 4)
 // so it matches the 32-bit layout. Go has no packed attribute, and a uint64
 // field would be aligned to 8, so data is kept as raw little-endian bytes.
+//
+// 386 shares this file: its struct is not packed, but the i386 C ABI aligns
+// __u64 to 4, which gives the same 12 bytes with data at offset 4. Go's 386
+// port also aligns uint64 to 4, so a plain data uint64 would fit there too;
+// the byte array gives the same layout without relying on that rule, and
+// keeps one file for both x86 ABIs.
 type Event struct {
 	events uint32
 	data   [8]byte // epoll_data, unaligned

@@ -194,8 +194,19 @@ func countFds(t testing.TB) int {
 // kernelLayout is sizeof(struct epoll_event) and offsetof(data) per
 // architecture, from include/uapi/linux/eventpoll.h and each C ABI.
 var kernelLayout = map[string][2]uintptr{
-	"amd64": {12, 4}, // packed
-	"arm64": {16, 8},
+	"amd64":    {12, 4}, // packed
+	"386":      {12, 4}, // not packed: the i386 ABI aligns __u64 to 4
+	"arm":      {16, 8}, // EABI aligns __u64 to 8; Go aligns uint64 to 4
+	"arm64":    {16, 8},
+	"loong64":  {16, 8},
+	"mips":     {16, 8}, // o32 aligns __u64 to 8; Go aligns uint64 to 4
+	"mipsle":   {16, 8},
+	"mips64":   {16, 8},
+	"mips64le": {16, 8},
+	"ppc64":    {16, 8},
+	"ppc64le":  {16, 8},
+	"riscv64":  {16, 8},
+	"s390x":    {16, 8},
 }
 
 func TestEventLayout(t *testing.T) {
@@ -220,6 +231,19 @@ func TestSyscallNumbersMatchStdlib(t *testing.T) {
 	want := []uintptr{syscall.SYS_READ, syscall.SYS_WRITE, syscall.SYS_CLOSE, syscall.SYS_EPOLL_CTL, syscall.SYS_EPOLL_PWAIT, syscall.SYS_EVENTFD2, syscall.SYS_EPOLL_CREATE1}
 	if diff := cmp.Diff(want, have); diff != "" {
 		t.Errorf("syscall numbers differ from the syscall package's (-std +ours):\n%s", diff)
+	}
+	// The flags come from the syscall package because they differ by arch
+	// (O_NONBLOCK is 0x80 on MIPS, 0x800 elsewhere): the kernel must give
+	// them their meaning here, a non-blocking, close-on-exec eventfd.
+	fd := eventfd(t)
+	var count uint64
+	if _, _, errno := syscall.RawSyscall(sysRead, uintptr(fd), uintptr(unsafe.Pointer(&count)), 8); errno != syscall.EAGAIN {
+		t.Errorf("read of a fresh eventfd: %v, want EAGAIN (non-blocking)", errno)
+	}
+	for _, fd := range []int{fd, newPoll(t).registry.epfd} {
+		if flags, _, errno := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0); errno != 0 || flags&syscall.FD_CLOEXEC == 0 {
+			t.Errorf("fd %d: F_GETFD = %#x, %v; want FD_CLOEXEC", fd, flags, errno)
+		}
 	}
 }
 
