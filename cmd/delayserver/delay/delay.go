@@ -1,0 +1,46 @@
+// Package delay is the book's delay server as an http.Handler, shared by
+// cmd/delayserver and cmd/delaydemo: GET /{delay_ms}/{message} answers
+// message after delay_ms milliseconds.
+package delay
+
+import (
+	"log"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// MaxDelay is the longest delay a request may ask for; longer ones get 400,
+// so a typo cannot hold a connection open for days.
+const MaxDelay = time.Minute
+
+// Handler returns the delay server's handler. It logs every accepted request
+// to logger as "#n - {delay}ms: {message}" when it arrives, as the book's
+// server does, so the log shows the order requests came in. Paths of another
+// shape get 404 and other methods 405 (from http.ServeMux); a delay that is
+// not a whole number of milliseconds in [0, MaxDelay] gets 400.
+func Handler(logger *log.Logger) http.Handler {
+	var count atomic.Uint64
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{delay}/{message}", func(w http.ResponseWriter, r *http.Request) {
+		ms, err := strconv.ParseInt(r.PathValue("delay"), 10, 64)
+		if err != nil || ms < 0 || ms > MaxDelay.Milliseconds() {
+			http.Error(w, "delay must be whole milliseconds from 0 to "+strconv.FormatInt(MaxDelay.Milliseconds(), 10), http.StatusBadRequest)
+			return
+		}
+		message := r.PathValue("message")
+		logger.Printf("#%d - %dms: %s", count.Add(1), ms, message)
+
+		timer := time.NewTimer(time.Duration(ms) * time.Millisecond)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
+			return // the client left; nobody is waiting for the answer
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte(message))
+	})
+	return mux
+}
