@@ -2,7 +2,12 @@ package fuzz_test
 
 import (
 	"encoding/binary"
+	"fmt"
+	"maps"
+	"os"
+	"regexp"
 	"runtime"
+	"strconv"
 	"testing"
 	"unsafe"
 
@@ -33,6 +38,10 @@ var layouts = map[string]layout{
 	"ppc64le":  {16, 8, binary.LittleEndian},
 	"riscv64":  {16, 8, binary.LittleEndian},
 	"s390x":    {16, 8, binary.BigEndian},
+}
+
+func (l layout) String() string {
+	return fmt.Sprintf("%d bytes, data at %d, %v", l.size, l.dataOffset, l.order)
 }
 
 func thisLayout(t testing.TB) layout {
@@ -133,4 +142,24 @@ func allBytes(b []byte, v byte) bool {
 		}
 	}
 	return true
+}
+
+// LAYOUT.md's table and layouts must say the same, so that what the fuzz
+// target checks is what the documentation teaches.
+func TestLayoutDoc(t *testing.T) {
+	doc, err := os.ReadFile("../LAYOUT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `(\\w+)` \\| (\\d+) \\| (\\d+) \\| (little|big) \\|")
+	orders := map[string]binary.ByteOrder{"little": binary.LittleEndian, "big": binary.BigEndian}
+	documented := make(map[string]layout)
+	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {
+		size, _ := strconv.Atoi(m[2])
+		off, _ := strconv.Atoi(m[3])
+		documented[m[1]] = layout{size, off, orders[m[4]]}
+	}
+	if !maps.Equal(documented, layouts) {
+		t.Errorf("LAYOUT.md's table says\n%v\nfuzz/raw_test.go's layouts say\n%v", documented, layouts)
+	}
 }

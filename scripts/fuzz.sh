@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Fuzz every target in fuzz/ for a bounded time on this machine, then replay
+# the seed corpus, and check the inspector's quote in LAYOUT.md, on other
+# architectures under qemu-user.
+#
+#   scripts/fuzz.sh            # 25s per target, then replay on arm64
+#   FUZZTIME=5s REPLAY_ARCHES="arm64 s390x" scripts/fuzz.sh
+#
+# About 4 x FUZZTIME plus ~15s (build and replay) on a 2-core machine. A
+# failure leaves the minimized input in fuzz/testdata/fuzz/<target>/: commit
+# it with the fix, so the corpus replays it everywhere from then on.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+fuzztime=${FUZZTIME:-25s}
+arches=${REPLAY_ARCHES-arm64}
+
+qemu_for() { # GOARCH -> qemu-user binary name
+	case $1 in
+	arm64) echo qemu-aarch64-static ;;
+	loong64) echo qemu-loongarch64-static ;;
+	mips64le) echo qemu-mips64el-static ;;
+	mipsle) echo qemu-mipsel-static ;;
+	*) echo "qemu-$1-static" ;;
+	esac
+}
+
+if [ -n "$arches" ]; then
+	for arch in $arches; do
+		if ! command -v "$(qemu_for "$arch")" >/dev/null; then
+			apt-get update -q
+			apt-get install -y -q --no-install-recommends qemu-user-static
+			break
+		fi
+	done
+fi
+
+targets=$(go test -list '^Fuzz' ./fuzz | grep '^Fuzz')
+for t in $targets; do
+	echo "==> $t for $fuzztime on $(go env GOARCH)"
+	go test -run='^$' -fuzz="^$t\$" -fuzztime="$fuzztime" ./fuzz
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for arch in $arches; do
+	qemu=$(qemu_for "$arch")
+	echo "==> replay the corpus and the inspector's quote on $arch under $qemu"
+	CGO_ENABLED=0 GOARCH=$arch go test -c -o "$tmp/fuzz.$arch.test" ./fuzz
+	CGO_ENABLED=0 GOARCH=$arch go test -c -o "$tmp/inspect.$arch.test" ./cmd/epollinspect
+	# Test binaries read testdata/ and ../LAYOUT.md relative to their package.
+	(cd fuzz && "$qemu" "$tmp/fuzz.$arch.test" -test.count=1)
+	(cd cmd/epollinspect && "$qemu" "$tmp/inspect.$arch.test" -test.count=1)
+done
+echo "fuzz.sh: all passed"
