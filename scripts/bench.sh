@@ -102,15 +102,14 @@ stop_server() {
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-step "servers answer with the same bytes"
+step "servers speak the same protocol, byte for byte"
 for s in evserver netserver; do
 	start_server $s
 	"$tmp/idleconns" -addr "$addr" -dump >"$tmp/$s.resp"
 	stop_server
 done
-cmp "$tmp/evserver.resp" "$tmp/netserver.resp" ||
-	{ od -c "$tmp/evserver.resp"; od -c "$tmp/netserver.resp"; die "evserver and netserver answer differently"; }
-od -c "$tmp/evserver.resp" | head -3
+diff "$tmp/evserver.resp" "$tmp/netserver.resp" || die "evserver and netserver answer differently"
+head -6 "$tmp/evserver.resp"
 
 step "wrk: $wrk_rounds rounds of $wrk_duration at 100 and 1000 connections"
 : >"$tmp/server.txt"

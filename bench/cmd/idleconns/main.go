@@ -8,8 +8,11 @@
 // the connections are spread over -sources source addresses 127.0.0.1,
 // 127.0.0.2, ...; only loopback destinations are accepted.
 //
-// With -dump it makes one request and writes the raw response to standard
-// output instead, so that two servers' bytes can be compared.
+// With -dump it sends instead a few kinds of request (keep-alive and
+// pipelined GETs, Connection: close, HTTP/1.0, another method, a malformed
+// head), each on its own connection, and writes the raw bytes the server
+// answered until it closed, so that two servers' protocols can be compared
+// byte for byte.
 package main
 
 import (
@@ -34,7 +37,7 @@ func main() {
 	sources := flag.Int("sources", 8, "source addresses 127.0.0.1 .. 127.0.0.N to spread the connections over")
 	parallel := flag.Int("parallel", 64, "connections being opened at once")
 	hold := flag.Duration("hold", 2*time.Minute, "longest time to hold the connections")
-	dump := flag.Bool("dump", false, "make one request and write the raw response to stdout")
+	dump := flag.Bool("dump", false, "send a few kinds of request and write the raw responses to stdout")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("idleconns: ")
@@ -50,11 +53,9 @@ func main() {
 		log.Fatalf("-sources %d: want 1..254", *sources)
 	}
 	if *dump {
-		_, resp, err := open(*addr, net.IPv4(127, 0, 0, 1))
-		if err != nil {
+		if err := dumpResponses(*addr, os.Stdout); err != nil {
 			log.Fatal(err)
 		}
-		os.Stdout.Write(resp)
 		return
 	}
 
@@ -109,6 +110,37 @@ feed:
 	case <-time.After(*hold):
 		log.Printf("held %v, closing", *hold)
 	}
+}
+
+// dumpCases are the requests of -dump. Each ends with one the server must
+// answer by closing, so that everything it sends is read.
+var dumpCases = []string{
+	"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\nGET /c HTTP/1.1\r\nConnection: close\r\n\r\n",
+	"GET / HTTP/1.0\r\n\r\n",
+	"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+	"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: a\r\n\r\nnot a request\r\n\r\n",
+}
+
+func dumpResponses(addr string, w io.Writer) error {
+	for _, req := range dumpCases {
+		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if err != nil {
+			return err
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		_, err = io.WriteString(c, req)
+		var resp []byte
+		if err == nil {
+			resp, err = io.ReadAll(c)
+		}
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("request %q: %w", req, err)
+		}
+		fmt.Fprintf(w, "== %q\n%s\n", req, resp)
+	}
+	return nil
 }
 
 var request = []byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")

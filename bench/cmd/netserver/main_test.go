@@ -1,16 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
 
-// TestServe checks the protocol scripts/bench.sh relies on: the fixed
-// response for every GET, pipelined ones included, on a connection kept
-// alive, and a closed connection for anything else.
+// The responses, spelled out independently of the constants in main.go.
+const (
+	ok      = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n"
+	okClose = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n"
+)
+
+// TestServe checks the protocol: GETs answered in order on a connection kept
+// alive, pipelined ones and ones split over several writes included; a close
+// after "Connection: close", and after a request other than a GET.
 func TestServe(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -19,29 +25,35 @@ func TestServe(t *testing.T) {
 	defer ln.Close()
 	go acceptLoop(ln)
 
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
 	get := "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-	for _, send := range []string{get, get + get, get[:10], get[10:]} {
-		if _, err := io.WriteString(c, send); err != nil {
+	for _, c := range []struct{ name, send, want string }{
+		{"keep-alive, pipelined, split, then close",
+			get + get + get[:10] + "|" + get[10:] + "GET /x HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n",
+			ok + ok + ok + okClose},
+		{"HTTP/1.0 closes", "GET / HTTP/1.0\r\n\r\n", okClose},
+		{"POST", "POST / HTTP/1.1\r\nHost: x\r\n\r\n",
+			"HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 19\r\nAllow: GET\r\nConnection: close\r\n\r\nonly GET is served\n"},
+		{"malformed", get + "nonsense\r\n\r\n" + get,
+			ok + "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 18\r\nConnection: close\r\n\r\nmalformed request\n"},
+	} {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	want := bytes.Repeat(response, 4) // the last GET came in two pieces
-	got := make([]byte, len(want))
-	if _, err := io.ReadFull(c, got); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("got %q\nwant %q", got, want)
-	}
-
-	io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\n\r\n")
-	if n, err := c.Read(got); err != io.EOF {
-		t.Fatalf("after a POST: read %d bytes, %v; want EOF", n, err)
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		for _, part := range strings.Split(c.send, "|") {
+			if _, err := io.WriteString(conn, part); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Millisecond) // let the server read the parts apart
+		}
+		got, err := io.ReadAll(conn) // the server must close
+		conn.Close()
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if string(got) != c.want {
+			t.Errorf("%s: got %q\nwant %q", c.name, got, c.want)
+		}
 	}
 }
