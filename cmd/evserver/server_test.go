@@ -1,0 +1,446 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rawpoll/epoll"
+)
+
+// The responses, spelled out independently of the server's own constants.
+const (
+	ok      = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n"
+	okClose = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n"
+)
+
+// serverFds is how many fds a running server holds besides its connections:
+// the listener, the epoll fd, the eventfd its Close uses and the Waker's.
+const serverFds = 4
+
+func openFds(t testing.TB) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries) - 1 // ReadDir's own fd
+}
+
+// waitFds waits until the process has want open fds: connections closed by
+// a client are closed by the server a moment later, in its own goroutine.
+func waitFds(t testing.TB, want int, why string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for openFds(t) != want {
+		if time.Now().After(deadline) {
+			out, _ := exec.Command("ls", "-l", fmt.Sprintf("/proc/%d/fd", os.Getpid())).CombinedOutput()
+			t.Fatalf("%s: %d fds open, want %d:\n%s", why, openFds(t), want, out)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// baseline returns the number of open fds once the runtime's network poller
+// (opened on first use of package net, and never closed) exists.
+func baseline(t testing.TB) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	return openFds(t)
+}
+
+// start runs a server on a free port and shuts it down at the end of the
+// test, checking that Serve returns nil.
+func start(t testing.TB) *server {
+	t.Helper()
+	s, err := newServer("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve() }()
+	t.Cleanup(func() {
+		if err := s.Shutdown(); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return s
+}
+
+func dial(t testing.TB, s *server) *net.TCPConn {
+	t.Helper()
+	c, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c.(*net.TCPConn)
+}
+
+// readAll reads until the server closes the connection.
+func readAll(t testing.TB, c net.Conn) string {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("reading until the server closes: %v (got %q)", err, b)
+	}
+	return string(b)
+}
+
+// TestManyPipeliningClients runs 200 connections at once, each sending
+// rounds of pipelined requests in randomly split writes, and checks every
+// response byte. The last request asks to close, so reading to EOF also
+// proves no stray bytes came before it.
+func TestManyPipeliningClients(t *testing.T) {
+	const clients, rounds, pipelined = 200, 5, 10
+	s := start(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- client(s.addr, i, rounds, pipelined)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func client(addr string, id, rounds, pipelined int) error {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	rng := rand.New(rand.NewPCG(uint64(id), 0))
+	want := []byte(strings.Repeat(ok, pipelined))
+	got := make([]byte, len(want))
+	for round := range rounds {
+		var batch []byte
+		for j := range pipelined {
+			batch = fmt.Appendf(batch, "GET /%d/%d/%d HTTP/1.1\r\nHost: test\r\nUser-Agent: x\r\n\r\n", id, round, j)
+		}
+		// Split anywhere, also inside "\r\n\r\n", so requests straddle reads.
+		for len(batch) > 0 {
+			n := min(len(batch), 1+rng.IntN(len(batch)))
+			if _, err := c.Write(batch[:n]); err != nil {
+				return err
+			}
+			batch = batch[n:]
+		}
+		if _, err := io.ReadFull(c, got); err != nil {
+			return fmt.Errorf("client %d round %d: %w", id, round, err)
+		}
+		if !bytes.Equal(got, want) {
+			return fmt.Errorf("client %d round %d: got %q", id, round, got)
+		}
+	}
+	if _, err := io.WriteString(c, "GET /bye HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n"); err != nil {
+		return err
+	}
+	rest, err := io.ReadAll(c)
+	if err != nil || string(rest) != okClose {
+		return fmt.Errorf("client %d: after Connection: close got %q, %v; want %q then EOF", id, rest, err, okClose)
+	}
+	return nil
+}
+
+// TestGoHTTPClient checks the responses are valid HTTP/1.1 to net/http's
+// client, and that it keeps reusing one connection.
+func TestGoHTTPClient(t *testing.T) {
+	s := start(t)
+	transport := &http.Transport{}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport}
+	reused := 0
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if info.Reused {
+			reused++
+		}
+	}}
+	const requests = 50
+	for i := range requests {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s/%d", s.addr, i), nil)
+		resp, err := client.Do(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || string(body) != "hello\n" || resp.ContentLength != 6 {
+			t.Fatalf("request %d: %s %q %v", i, resp.Status, body, err)
+		}
+	}
+	if reused != requests-1 {
+		t.Errorf("%d of %d requests reused the connection, want %d", reused, requests, requests-1)
+	}
+}
+
+// TestRequestsThatEndTheConnection sends requests this server refuses or
+// answers once; each gets its response, then the server closes.
+func TestRequestsThatEndTheConnection(t *testing.T) {
+	s := start(t)
+	for _, tc := range []struct{ name, send, want string }{
+		{"HTTP/1.0", "GET / HTTP/1.0\r\n\r\n", okClose},
+		{"Connection: close", "GET / HTTP/1.1\r\nconnection:  Close \r\n\r\nGET /never HTTP/1.1\r\n\r\n", okClose},
+		{"POST", "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 405 Method Not Allowed\r\n"},
+		{"body", "GET / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", "HTTP/1.1 413 Content Too Large\r\n"},
+		{"chunked", "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 413 Content Too Large\r\n"},
+		{"garbage", "hello there\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+		{"no target", "GET  HTTP/1.1\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+		{"HTTP/2", "GET / HTTP/2.0\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+		{"header without colon", "GET / HTTP/1.1\r\nHost\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+		{"head too large", "GET / HTTP/1.1\r\nX: " + strings.Repeat("x", 9000), "HTTP/1.1 431 Request Header Fields Too Large\r\n"},
+		{"good then bad", "GET / HTTP/1.1\r\n\r\nPUT / HTTP/1.1\r\n\r\n", ok + "HTTP/1.1 405 Method Not Allowed\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s)
+			if _, err := io.WriteString(c, tc.send); err != nil {
+				t.Fatal(err)
+			}
+			got := readAll(t, c)
+			if !strings.HasPrefix(got, tc.want) {
+				t.Errorf("got %q, want it to start with %q", got, tc.want)
+			}
+			if tc.want != okClose && tc.want != ok && !strings.Contains(got, "Connection: close\r\n") {
+				t.Errorf("refusal %q lacks Connection: close", got)
+			}
+		})
+	}
+}
+
+// TestHangUps has clients leave in every way mid-conversation. The server
+// must close each connection and keep serving.
+func TestHangUps(t *testing.T) {
+	base := baseline(t)
+	s := start(t)
+
+	// Half-close mid-request: the server closes without an answer.
+	c := dial(t, s)
+	io.WriteString(c, "GET / HT")
+	c.CloseWrite()
+	if got := readAll(t, c); got != "" {
+		t.Errorf("after a half-close mid-request got %q, want EOF", got)
+	}
+	c.Close()
+
+	// Half-close after whole requests: they are answered first.
+	c = dial(t, s)
+	io.WriteString(c, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3")
+	c.CloseWrite()
+	if got := readAll(t, c); got != ok+ok {
+		t.Errorf("after a half-close got %q, want two responses then EOF", got)
+	}
+	c.Close()
+
+	// Close mid-request, reset mid-request, and close leaving many
+	// responses unread (the server's writes then fail).
+	for _, leave := range []func(c *net.TCPConn){
+		func(c *net.TCPConn) { io.WriteString(c, "GET / HTTP/1.1\r\nHo"); c.Close() },
+		func(c *net.TCPConn) { io.WriteString(c, "GET / HTTP/1.1\r\nHo"); c.SetLinger(0); c.Close() },
+		func(c *net.TCPConn) {
+			io.WriteString(c, strings.Repeat("GET / HTTP/1.1\r\n\r\n", 50000))
+			c.Close()
+		},
+	} {
+		leave(dial(t, s))
+	}
+	waitFds(t, base+serverFds, "after every client left")
+
+	// Still serving.
+	c = dial(t, s)
+	io.WriteString(c, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+	if got := readAll(t, c); got != okClose {
+		t.Errorf("after the hang-ups got %q", got)
+	}
+}
+
+// TestSlowReader pipelines far more responses than the socket buffers hold
+// (the client's receive buffer grows only as it reads) and reads nothing
+// until the server has had to wait for Writable. Every
+// response must still arrive, in order: the server stops reading while it
+// cannot write, and resumes when Reregister reports the unread requests.
+func TestSlowReader(t *testing.T) {
+	const requests = 200_000 // about 14 MB of responses
+	s := start(t)
+	c := dial(t, s)
+	writeErr := make(chan error, 1)
+	go func() {
+		req := []byte("GET / HTTP/1.1\r\n\r\n")
+		_, err := c.Write(bytes.Repeat(req, requests))
+		writeErr <- err
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for s.writeWaits.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the server never found the socket full")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	r := bufio.NewReaderSize(c, 1<<20)
+	resp := make([]byte, len(ok))
+	for i := range requests {
+		if _, err := io.ReadFull(r, resp); err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		if string(resp) != ok {
+			t.Fatalf("response %d: %q", i, resp)
+		}
+	}
+	if err := <-writeErr; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestShutdownClosesEverything shuts a server down with connections idle,
+// mid-request and waiting to write, and checks it left no fd open.
+func TestShutdownClosesEverything(t *testing.T) {
+	base := baseline(t)
+	s, err := newServer("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve() }()
+
+	var clients []*net.TCPConn
+	for i := range 30 {
+		c := dial(t, s)
+		switch i % 3 {
+		case 0: // idle after a request
+			io.WriteString(c, "GET / HTTP/1.1\r\n\r\n")
+			io.ReadFull(c, make([]byte, len(ok)))
+		case 1: // mid-request
+			io.WriteString(c, "GET / HTTP/1.1\r\n")
+		case 2: // a backlog of unread responses
+			go c.Write(bytes.Repeat([]byte("GET / HTTP/1.1\r\n\r\n"), 100_000))
+		}
+		clients = append(clients, c)
+	}
+	for s.writeWaits.Load() < 10 { // every backlogged connection is waiting
+		time.Sleep(time.Millisecond)
+	}
+	waitFds(t, base+serverFds+2*len(clients), "with every client connected")
+
+	if err := s.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if got := openFds(t); got != base+len(clients) {
+		t.Errorf("after Shutdown %d fds open, want %d: the clients' only", got, base+len(clients))
+	}
+	for _, c := range clients {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.Copy(io.Discard, c); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("client after Shutdown: %v, want EOF or a reset", err)
+		}
+		c.Close()
+	}
+	if got := openFds(t); got != base {
+		t.Errorf("%d fds open at the end, want %d", got, base)
+	}
+	if err := s.Shutdown(); !errors.Is(err, epoll.ErrClosed) {
+		t.Errorf("Shutdown after Serve returned: %v, want ErrClosed", err)
+	}
+}
+
+func TestBadAddress(t *testing.T) {
+	for _, addr := range []string{"localhost:8080", "127.0.0.1", "127.0.0.1:99999"} {
+		if _, err := newServer(addr); err == nil || !strings.Contains(err.Error(), "ip:port") {
+			t.Errorf("newServer(%q): %v, want an error asking for ip:port", addr, err)
+		}
+	}
+	base := baseline(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, err = newServer(ln.Addr().String())
+	if !errors.Is(err, syscall.EADDRINUSE) || !strings.Contains(err.Error(), ln.Addr().String()) {
+		t.Errorf("newServer on a port in use: %v, want EADDRINUSE naming the address", err)
+	}
+	if got := openFds(t); got != base+1 {
+		t.Errorf("a failed newServer left %d fds open", got-base-1)
+	}
+}
+
+func TestIPv6(t *testing.T) {
+	s, err := newServer("[::1]:0")
+	if err != nil {
+		t.Fatalf("listening on the IPv6 loopback: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve() }()
+	defer func() { s.Shutdown(); <-done }()
+	if !strings.HasPrefix(s.addr, "[::1]:") {
+		t.Errorf("addr %q", s.addr)
+	}
+	c, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET / HTTP/1.0\r\n\r\n")
+	if got := readAll(t, c); got != okClose {
+		t.Errorf("got %q", got)
+	}
+}
+
+// TestRun runs the command as main does, and stops it as a signal would.
+func TestRun(t *testing.T) {
+	out, stdout := io.Pipe()
+	stop := make(chan os.Signal, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run([]string{"-addr", "127.0.0.1:0"}, stdout, io.Discard, stop)
+		stdout.Close()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no output: %v; run returned %v", err, <-done)
+	}
+	addr, found := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if !found {
+		t.Fatalf("first line %q", line)
+	}
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	stop <- os.Interrupt
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+}
