@@ -11,14 +11,14 @@
 # Installs what it needs (wrk from Debian, benchstat from the Go module
 # proxy), exits non-zero on any failure, and takes about 4 minutes on a
 # 2-core machine with the defaults. Usage: scripts/bench.sh
-# Knobs (environment): BENCH_ROUNDS (6), BENCH_TIME (300ms), WRK_DURATION
+# Knobs (environment): BENCH_ROUNDS (10), BENCH_TIME (200ms), WRK_DURATION
 # (10s), WRK_ROUNDS (2), IDLE_CONNS (10000), BENCH_OUT (BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
-rounds=${BENCH_ROUNDS:-6}
-benchtime=${BENCH_TIME:-300ms}
+rounds=${BENCH_ROUNDS:-10}
+benchtime=${BENCH_TIME:-200ms}
 wrk_duration=${WRK_DURATION:-10s}
 wrk_rounds=${WRK_ROUNDS:-2}
 idle_conns=${IDLE_CONNS:-10000}
@@ -76,6 +76,7 @@ for ((r = 0; r < rounds; r++)); do
 done
 "$benchstat" -filter '.unit:(ns/op OR cpu-ns/op OR ns/event)' -col '/impl@(raw epoll syscall unix)' "$tmp/go.txt" >"$tmp/stat-floor.txt"
 "$benchstat" -filter '.unit:(ns/op OR cpu-ns/op OR ns/event)' -col '/impl@(epoll raw syscall unix)' "$tmp/go.txt" >"$tmp/stat-epoll.txt"
+"$benchstat" -format csv -filter '.unit:(ns/op OR cpu-ns/op OR ns/event)' -col '/impl@(epoll raw syscall unix)' "$tmp/go.txt" >"$tmp/stat-epoll.csv" 2>/dev/null
 cat "$tmp/stat-floor.txt"
 
 # start_server NAME: starts $tmp/NAME on a free loopback port and sets addr
@@ -162,6 +163,6 @@ step "write $out"
 	if [ -s "$tmp/nofile.txt" ]; then echo "100k idle fds: $(cat "$tmp/nofile.txt")"; fi
 	echo "wrk:          $(wrk -v 2>&1 | head -1 | cut -c1-60); -t2, $wrk_duration per run, $wrk_rounds rounds"
 } >"$tmp/machine.txt"
-"$tmp/benchreport" -go "$tmp/go.txt" -benchstat-floor "$tmp/stat-floor.txt" -benchstat-epoll "$tmp/stat-epoll.txt" \
+"$tmp/benchreport" -go "$tmp/go.txt" -benchstat-floor "$tmp/stat-floor.txt" -benchstat-epoll "$tmp/stat-epoll.txt" -benchstat-epoll-csv "$tmp/stat-epoll.csv" \
 	-server "$tmp/server.txt" -machine "$tmp/machine.txt" -command "scripts/bench.sh" -o "$out"
 step "done: $out written"

@@ -7,6 +7,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/csv"
 	"flag"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ func main() {
 	goFile := flag.String("go", "", "raw `go test -bench` output of every round")
 	statFloor := flag.String("benchstat-floor", "", "benchstat output with the raw floor as base column")
 	statPkg := flag.String("benchstat-epoll", "", "benchstat output with this package as base column")
+	statCSV := flag.String("benchstat-epoll-csv", "", "the same as -benchstat-epoll, in benchstat's CSV format, for the p-values")
 	serverFile := flag.String("server", "", "server figures written by scripts/bench.sh")
 	machineFile := flag.String("machine", "", "machine description written by scripts/bench.sh")
 	command := flag.String("command", "scripts/bench.sh", "the command that reproduces the run")
@@ -34,6 +36,11 @@ func main() {
 	samples, err := parseGo(*goFile)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if *statCSV != "" {
+		if pvalues, err = parseBenchstatCSV(*statCSV); err != nil {
+			log.Fatal(err)
+		}
 	}
 	var servers []serverRow
 	if *serverFile != "" {
@@ -109,6 +116,61 @@ func parseGo(path string) (samples, error) {
 		return nil, fmt.Errorf("%s: no benchmark results", path)
 	}
 	return s, nil
+}
+
+// pvalues holds benchstat's verdict on this package against another
+// implementation, by unit, row and implementation: such as "p=0.002 n=6".
+var pvalues = map[key]map[string]string{}
+
+// parseBenchstatCSV reads `benchstat -format csv` output whose base column
+// is this package. Each table starts with a line naming the columns'
+// implementations and one naming the unit; the base has value and CI
+// columns, every other implementation value, CI, vs base and P.
+func parseBenchstatCSV(path string) (map[key]map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	recs, err := r.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	units := map[string]string{"sec/op": "ns/op", "cpu-sec/op": "cpu-ns/op", "sec/event": "ns/event"}
+	out := map[key]map[string]string{}
+	var cols map[int]string // column index to implementation
+	unit := ""
+	for _, rec := range recs {
+		switch {
+		case len(rec) < 3:
+		case rec[0] == "" && rec[1] != "" && rec[2] == "": // ,epoll,,raw,,,,...
+			cols = map[int]string{}
+			for i, v := range rec {
+				if v != "" {
+					cols[i] = v
+				}
+			}
+		case rec[0] == "" && rec[2] == "CI":
+			unit = units[rec[1]]
+		case rec[0] != "geomean" && unit != "":
+			row := rec[0]
+			if i := strings.LastIndexByte(row, '-'); i > 0 {
+				row = row[:i] // the GOMAXPROCS suffix
+			}
+			for i, impl := range cols {
+				if i+3 < len(rec) && rec[i+3] != "" {
+					k := key{row, unit}
+					if out[k] == nil {
+						out[k] = map[string]string{}
+					}
+					out[k][impl] = rec[i+3]
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 func median(v []float64) float64 {
@@ -253,7 +315,13 @@ func compare(w io.Writer, s samples, what, rowA, implA, rowB, implB string, limi
 		if math.IsNaN(r) {
 			v = "not measured"
 		}
-		return fmt.Sprintf("%s vs %s: %s (%s) | **%s**", num(a), num(b), ratio(a, b), signed(r-1), v)
+		p := ""
+		if implA == "epoll" && rowA == rowB {
+			if pv := pvalues[key{rowA, unit}][implB]; pv != "" {
+				p = ", " + pv
+			}
+		}
+		return fmt.Sprintf("%s vs %s: %s (%s%s) | **%s**", num(a), num(b), ratio(a, b), signed(r-1), p, v)
 	}
 	fmt.Fprintf(w, "| %s | %s | %s |\n", what, cell("ns/op"), cell("cpu-ns/op"))
 }
@@ -261,7 +329,9 @@ func compare(w io.Writer, s samples, what, rowA, implA, rowB, implB string, limi
 func targets(w io.Writer, s samples, servers []serverRow) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("Judged on wall time (ns/op, what a caller waits) and, separately, on the process's CPU time (cpu-ns/op), ")
-	p("which leaves out the time other processes held the CPU and so is the steadier figure on a shared machine.\n\n")
+	p("which leaves out the time other processes held the CPU and so is the steadier figure on a shared machine. ")
+	p("Verdicts compare medians; the p-value is benchstat's (Mann-Whitney U test over the rounds): ")
+	p("above 0.05, the two implementations cannot be told apart in this run, whatever the verdict says.\n\n")
 	p("| target | wall ns/op: this package vs other | verdict | CPU ns/op: this package vs other | verdict |\n|---|---|---|---|---|\n")
 	const wait0 = "WaitReady/ready=1"
 	compare(w, s, "Wait(0), 1 ready fd: within 3% of the RawSyscall6 floor", wait0, "epoll", wait0, "raw", 1.03)
