@@ -12,15 +12,15 @@
 # proxy), exits non-zero on any failure, and takes about 4 minutes on a
 # 2-core machine with the defaults. Usage: scripts/bench.sh
 # Knobs (environment): BENCH_ROUNDS (10), BENCH_TIME (200ms), WRK_DURATION
-# (10s), WRK_ROUNDS (2), IDLE_CONNS (10000), BENCH_OUT (BENCHMARKS.md).
+# (5s), WRK_ROUNDS (4), IDLE_CONNS (10000), BENCH_OUT (BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 rounds=${BENCH_ROUNDS:-10}
 benchtime=${BENCH_TIME:-200ms}
-wrk_duration=${WRK_DURATION:-10s}
-wrk_rounds=${WRK_ROUNDS:-2}
+wrk_duration=${WRK_DURATION:-5s}
+wrk_rounds=${WRK_ROUNDS:-4}
 idle_conns=${IDLE_CONNS:-10000}
 out=${BENCH_OUT:-BENCHMARKS.md}
 start=$(date +%s)
@@ -122,12 +122,18 @@ for ((r = 1; r <= wrk_rounds; r++)); do
 			start_server $s
 			wrk -t2 -c"$conns" -d"$wrk_duration" "http://$addr/" >"$tmp/wrk.txt"
 			kill -0 "$pid" 2>/dev/null || die "$s died under wrk"
+			# The server's CPU time (user + system, in clock ticks) per
+			# request is steadier than req/s while other work shares the
+			# machine.
+			cpu_ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 			stop_server
+			requests=$(awk '/ requests in / {print $1}' "$tmp/wrk.txt")
 			rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
 			[ -n "$rps" ] || { cat "$tmp/wrk.txt"; die "no Requests/sec from wrk"; }
 			errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$tmp/wrk.txt")
 			non2xx=$(awk '/Non-2xx/ {print $NF}' "$tmp/wrk.txt")
-			echo "wrk server=$s conns=$conns round=$r rps=$rps errors=${errors:-0} non2xx=${non2xx:-0}" | tee -a "$tmp/server.txt"
+			echo "wrk server=$s conns=$conns round=$r rps=$rps errors=${errors:-0} non2xx=${non2xx:-0}" \
+				"requests=$requests cpu_ticks=$cpu_ticks clk_tck=$(getconf CLK_TCK)" | tee -a "$tmp/server.txt"
 		done
 	done
 done

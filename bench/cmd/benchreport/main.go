@@ -362,8 +362,9 @@ func targets(w io.Writer, s samples, servers []serverRow) {
 	}
 	for _, conns := range wrkConns(servers) {
 		ev, net := medianRPS(servers, "evserver", conns), medianRPS(servers, "netserver", conns)
-		p("| event-loop server at least as fast as net, %s connections | %s vs %s req/s: %s | %s |\n",
-			num(conns), num(ev), num(net), ratio(ev, net), verdict(ev >= net))
+		evCPU, netCPU := medianCPU(servers, "evserver", conns), medianCPU(servers, "netserver", conns)
+		p("| event-loop server at least as fast as net, %s connections | %s vs %s req/s: %s (server CPU per request: %s vs %s µs, %s) | %s |\n",
+			num(conns), num(ev), num(net), ratio(ev, net), num(evCPU), num(netCPU), ratio(evCPU, netCPU), verdict(ev >= net))
 	}
 	ev, net := perConn(servers, "evserver"), perConn(servers, "netserver")
 	p("| event-loop server under 1/10 of net's memory per idle connection | %s vs %s KiB: %s | %s |\n",
@@ -403,33 +404,41 @@ func notes(w io.Writer, s samples, servers []serverRow) {
 
 func serverTables(w io.Writer, servers []serverRow) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p("wrk, keep-alive GET, one row per round (servers interleaved), then the median:\n\n")
-	p("| connections | round | evserver req/s | netserver req/s | evserver/netserver |\n|--:|--:|--:|--:|--:|\n")
+	p("wrk, keep-alive GET, one row per round (servers interleaved, each run on a fresh server process), then the median. ")
+	p("CPU µs/req is the server process's CPU time (user + system) over the requests wrk completed: ")
+	p("it leaves out time other processes held the CPU, so it is the steadier figure here.\n\n")
+	p("| connections | round | evserver req/s | netserver req/s | evserver/netserver | evserver CPU µs/req | netserver CPU µs/req | evserver/netserver |\n")
+	p("|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, conns := range wrkConns(servers) {
-		rounds := map[float64][2]float64{}
+		type pair struct{ ev, net serverRow }
+		rounds := map[float64]*pair{}
 		var order []float64
 		for _, r := range servers {
 			if r.kind != "wrk" || r.vals["conns"] != conns {
 				continue
 			}
 			round := r.vals["round"]
-			if _, ok := rounds[round]; !ok {
+			if rounds[round] == nil {
+				rounds[round] = &pair{}
 				order = append(order, round)
 			}
-			pair := rounds[round]
 			if r.server == "evserver" {
-				pair[0] = r.vals["rps"]
+				rounds[round].ev = r
 			} else {
-				pair[1] = r.vals["rps"]
+				rounds[round].net = r
 			}
-			rounds[round] = pair
 		}
 		for _, round := range order {
-			pair := rounds[round]
-			p("| %s | %s | %s | %s | %s |\n", num(conns), num(round), num(pair[0]), num(pair[1]), ratio(pair[0], pair[1]))
+			pr := rounds[round]
+			ev, net := pr.ev.vals["rps"], pr.net.vals["rps"]
+			evCPU, netCPU := cpuPerRequest(pr.ev), cpuPerRequest(pr.net)
+			p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", num(conns), num(round), num(ev), num(net), ratio(ev, net),
+				num(evCPU), num(netCPU), ratio(evCPU, netCPU))
 		}
 		ev, net := medianRPS(servers, "evserver", conns), medianRPS(servers, "netserver", conns)
-		p("| %s | median | %s | %s | **%s** |\n", num(conns), num(ev), num(net), ratio(ev, net))
+		evCPU, netCPU := medianCPU(servers, "evserver", conns), medianCPU(servers, "netserver", conns)
+		p("| %s | median | %s | %s | **%s** | %s | %s | **%s** |\n", num(conns), num(ev), num(net), ratio(ev, net),
+			num(evCPU), num(netCPU), ratio(evCPU, netCPU))
 	}
 	var errs []string
 	for _, r := range servers {
@@ -470,6 +479,24 @@ func medianRPS(servers []serverRow, server string, conns float64) float64 {
 	for _, r := range servers {
 		if r.kind == "wrk" && r.server == server && r.vals["conns"] == conns {
 			v = append(v, r.vals["rps"])
+		}
+	}
+	return median(v)
+}
+
+// cpuPerRequest is the server's CPU time per completed request, in µs.
+func cpuPerRequest(r serverRow) float64 {
+	if r.vals == nil || r.vals["requests"] == 0 || r.vals["clk_tck"] == 0 {
+		return math.NaN()
+	}
+	return r.vals["cpu_ticks"] / r.vals["clk_tck"] * 1e6 / r.vals["requests"]
+}
+
+func medianCPU(servers []serverRow, server string, conns float64) float64 {
+	var v []float64
+	for _, r := range servers {
+		if r.kind == "wrk" && r.server == server && r.vals["conns"] == conns {
+			v = append(v, cpuPerRequest(r))
 		}
 	}
 	return median(v)
