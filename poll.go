@@ -229,6 +229,9 @@ func (r *Registry) Deregister(fd int) error {
 // events maps an Interest to the kernel's event bits, or to an invalid value
 // that ctl rejects.
 func (r *Registry) events(i Interest) uint32 {
+	if i&^interestMask != 0 {
+		return math.MaxUint32 // unknown bits, EPOLLRDHUP among them: ctl answers EINVAL
+	}
 	events := uint32(i)
 	if i&Readable != 0 && i&Exclusive == 0 {
 		events |= epollRdHup
