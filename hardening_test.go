@@ -136,8 +136,17 @@ func TestHardeningSignalStorm(t *testing.T) {
 			forEachWaitPath(t, func(t *testing.T) {
 				handledBefore := nHandled.Load()
 				s := signalStorm(t, waits, timeout, interval)
-				t.Logf("%d Waits(%v), %d signals sent every %v (%d SIGUSR1 handled), %d EINTRs retried; overshoot %s",
-					waits, timeout, s.sent, interval, nHandled.Load()-handledBefore, s.eintrs, percentiles(s.overshoot))
+				call := "epoll_pwait2"
+				if pwait2Missing.Load() {
+					call = "epoll_pwait (whole ms)"
+				}
+				signals := "no signals"
+				if s.sent > 0 {
+					signals = fmt.Sprintf("%d signals sent (one per %v on average), %d SIGUSR1 handled",
+						s.sent, (s.elapsed / time.Duration(s.sent)).Round(100*time.Nanosecond), nHandled.Load()-handledBefore)
+				}
+				t.Logf("%d Waits(%v) in %s, %s, %d EINTRs retried, %d Waits interrupted at least once; overshoot %s",
+					waits, timeout, call, signals, s.eintrs, s.interrupted, percentiles(s.overshoot))
 				if s.failed != nil {
 					t.Errorf("%d of %d Waits failed; the first: %v", s.failures, waits, s.failed)
 				}
@@ -157,8 +166,10 @@ func TestHardeningSignalStorm(t *testing.T) {
 
 type stormResult struct {
 	overshoot       []time.Duration
+	elapsed         time.Duration
 	sent, eintrs    uint64
 	failures, early int
+	interrupted     int // Waits that retried after EINTR at least once
 	events          int
 	failed          error
 	earliest        time.Duration
@@ -178,9 +189,13 @@ func signalStorm(t *testing.T, waits int, timeout, interval time.Duration) storm
 		events := make([]Event, 4)
 		var err error
 		for i := 0; i < waits; i++ {
+			retries := eintrRetries.Load()
 			begin := time.Now()
 			events, err = p.Wait(events, timeout)
 			elapsed := time.Since(begin)
+			if eintrRetries.Load() != retries {
+				res.interrupted++
+			}
 			res.events += len(events)
 			if err != nil {
 				if res.failed == nil {
@@ -205,8 +220,11 @@ func signalStorm(t *testing.T, waits int, timeout, interval time.Duration) storm
 		}
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
+		// Without this the kernel may add 50 µs of slack to every sleep.
+		const prSetTimerslack = 29
+		syscall.RawSyscall(syscall.SYS_PRCTL, prSetTimerslack, 1, 0)
 		pid := os.Getpid()
-		pause := syscall.NsecToTimespec(interval.Nanoseconds())
+		next := time.Now()
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
@@ -222,11 +240,19 @@ func signalStorm(t *testing.T, waits int, timeout, interval time.Duration) storm
 				return
 			}
 			res.sent++
-			syscall.Nanosleep(&pause, nil)
+			next = next.Add(interval)
+			if d := time.Until(next); d < -interval {
+				next = time.Now() // late: no burst to catch up
+			} else if d > 0 {
+				pause := syscall.NsecToTimespec(d.Nanoseconds())
+				syscall.Nanosleep(&pause, nil)
+			}
 		}
 	}()
+	began := time.Now()
 	<-done
 	<-senderDone
+	res.elapsed = time.Since(began)
 	res.eintrs = eintrRetries.Load() - eintrBefore
 	return res
 }
@@ -241,7 +267,7 @@ func signalStorm(t *testing.T, waits int, timeout, interval time.Duration) storm
 // gets the old fd numbers; a call that slipped through would register into
 // it, which the round checks.
 func TestHardeningCloseRace(t *testing.T) {
-	rounds := size(300, 10000)
+	rounds := size(300, 100000)
 	before := fdCount(t)
 	var fds [3]int
 	for i := range fds {
