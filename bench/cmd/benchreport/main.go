@@ -390,10 +390,10 @@ func notes(w io.Writer, s samples, servers []serverRow) {
 	p("and the floor's %s (%s vs %s ns). The kernel keeps a ready list, so `epoll_pwait` never walks the idle ones; ", ratio(r100k, r10), num(r100k), num(r10))
 	p("a difference that shows in both is the kernel's or the cache's (a larger interest tree, other data evicted), not the wrapper's.\n")
 	e, raw = s.med("WaitReady/ready=1024", "ns/event", "epoll"), s.med("WaitReady/ready=1024", "ns/event", "raw")
-	p("- 1024 ready fds: %s ns per event for this package, %s for the floor (%s). ", num(e), num(raw), ratio(e, raw))
+	p("- 1024 ready fds: %s ns per event for this package, %s for the floor (%s%s). ", num(e), num(raw), ratio(e, raw), pNote("WaitReady/ready=1024", "ns/event", "raw"))
 	p("Every implementation hands the kernel the caller's buffer, so per event only the kernel's work and reading the token remain.\n")
 	e, raw = s.med("WakeWaitRoundTrip", "ns/op", "epoll"), s.med("WakeWaitRoundTrip", "ns/op", "raw")
-	p("- Wake → Wait round trip: %s vs %s ns for the floor (%s). Each trip is four system calls, two eventfd writes and two waits that put a thread to sleep, ", num(e), num(raw), ratio(e, raw))
+	p("- Wake → Wait round trip: %s vs %s ns for the floor (%s%s). Each trip is four system calls, two eventfd writes and two waits that put a thread to sleep, ", num(e), num(raw), ratio(e, raw), pNote("WakeWaitRoundTrip", "ns/op", "raw"))
 	p("and most of its time is waking a sleeping thread and goroutine, so this figure depends on the scheduler and on other load far more than on the library: read its spread before its ratio.\n")
 	if len(servers) > 0 {
 		p("- Servers: evserver is one goroutine, so it uses at most one core; netserver's goroutines run on all %d Ps (GOMAXPROCS); ", runtime.NumCPU())
@@ -482,6 +482,14 @@ func medianRPS(servers []serverRow, server string, conns float64) float64 {
 		}
 	}
 	return median(v)
+}
+
+// pNote is ", benchstat p=…" for this package against impl, or "".
+func pNote(row, unit, impl string) string {
+	if pv := pvalues[key{row, unit}][impl]; pv != "" {
+		return ", benchstat " + pv
+	}
+	return ""
 }
 
 // cpuPerRequest is the server's CPU time per completed request, in µs.
