@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Run the package's tests on the real Linux kernel of other architectures.
+#
+# Under qemu-user the kernel answering an arm64 test is the host's, and qemu
+# translates each struct epoll_event between layouts. Here each architecture
+# boots its own Debian kernel under qemu-system-<arch>, with an initramfs
+# holding the statically linked test binaries, Debian's static busybox as
+# /bin and internal/kinit as /init, so the layouts and system call numbers
+# meet the kernel they were written for.
+#
+# Usage: scripts/kernel-test.sh [ARCH...] [-- TEST-FLAGS...]
+#   ARCH is a GOARCH: arm64 (the default), arm, ppc64le, s390x, mips64le, 386,
+#   or "all" for every one of them. TEST-FLAGS replace the default
+#   "-test.v -test.count=1 -test.timeout=$KERNEL_TEST_GO_TIMEOUT".
+#
+# Prints one line per architecture and exits non-zero unless every test
+# binary passed on every architecture. It installs what it lacks with apt-get
+# (qemu, cpio) and caches each kernel under $KERNEL_TEST_CACHE; set
+# KERNEL_TEST_REFRESH=1 to fetch Debian's current kernel again. Tests see
+# EPOLL_TEST_REQUIRE_PWAIT2=1 on kernels from 5.11, which have epoll_pwait2.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+cache=${KERNEL_TEST_CACHE:-/var/cache/epoll-kernels}
+go_timeout=${KERNEL_TEST_GO_TIMEOUT:-10m} # go test's own: panics with stacks
+vm_timeout=${KERNEL_TEST_VM_TIMEOUT:-900} # seconds for boot and every binary
+packages=${KERNEL_TEST_PKGS:-. ./fuzz}    # those without test files are skipped
+
+all="arm64 arm ppc64le s390x mips64le 386"
+arches=()
+test_flags=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--) shift; test_flags=("$@"); break ;;
+	all) arches+=($all) ;;
+	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) arches+=("$1") ;;
+	esac
+	shift
+done
+[ ${#arches[@]} -gt 0 ] || arches=(arm64)
+[ ${#test_flags[@]} -gt 0 ] || test_flags=(-test.v -test.count=1 "-test.timeout=$go_timeout")
+
+log() { printf 'kernel-test: %s\n' "$*" >&2; }
+
+# config GOARCH: sets, for that architecture, Debian's name and kernel flavour,
+# the qemu binary and its package, the machine, the console, the Go settings.
+config() {
+	goenv=() halt=poweroff
+	case $1 in
+	arm64)
+		debarch=arm64 flavour=arm64 qemu=qemu-system-aarch64 qemupkg=qemu-system-arm
+		machine=(-M virt -cpu cortex-a57 -smp 2 -m 1024) console=ttyAMA0 ;;
+	arm)
+		# armmp-lpae needs LPAE, which the Cortex-A15 has.
+		debarch=armhf flavour=armmp-lpae qemu=qemu-system-arm qemupkg=qemu-system-arm
+		machine=(-M virt -cpu cortex-a15 -smp 2 -m 1024) console=ttyAMA0 goenv=(GOARM=7) ;;
+	ppc64le)
+		debarch=ppc64el flavour=powerpc64le qemu=qemu-system-ppc64 qemupkg=qemu-system-ppc
+		# Spectre mitigations TCG cannot emulate are declared absent, not warned about.
+		machine=(-M pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off -cpu power9 -smp 2 -m 1024) console=hvc0 ;;
+	s390x)
+		debarch=s390x flavour=s390x qemu=qemu-system-s390x qemupkg=qemu-system-misc
+		# qemu takes the kernel's power off for a crash and keeps running.
+		machine=(-M s390-ccw-virtio -cpu max -smp 2 -m 1024) console=ttysclp0 halt=restart ;;
+	mips64le)
+		debarch=mips64el flavour=5kc-malta qemu=qemu-system-mips64el qemupkg=qemu-system-mips
+		machine=(-M malta -cpu MIPS64R2-generic -smp 2 -m 1024) console=ttyS0 ;;
+	386)
+		debarch=i386 flavour=686 qemu=qemu-system-i386 qemupkg=qemu-system-x86
+		machine=(-M pc -smp 2 -m 1024) console=ttyS0
+		# A 32-bit kernel runs under KVM on an x86-64 host; TCG otherwise.
+		if [ -w /dev/kvm ]; then machine+=(-accel kvm -cpu host); else machine+=(-cpu max); fi ;;
+	*)
+		log "unknown architecture $1 (known: $all)"; return 1 ;;
+	esac
+}
+
+apt_updated=
+need() { # need COMMAND PACKAGE: install PACKAGE unless COMMAND exists
+	command -v "$1" >/dev/null 2>&1 && return
+	[ -n "$apt_updated" ] || { apt-get update -q >&2; apt_updated=1; }
+	apt-get install -y -q --no-install-recommends "$2" >&2
+}
+
+# fetch: makes $kdir hold Debian's current kernel of $flavour for $debarch
+# (kernel, release) and the static busybox the guest gets as /bin. Kept in
+# $cache; a private apt setup, with only the system's Debian main suite and
+# only $debarch, leaves the host's architectures and package lists alone.
+fetch() {
+	kdir=$cache/$debarch-$flavour
+	if [ -z "${KERNEL_TEST_REFRESH:-}" ] && [ -s "$kdir/kernel" ] && [ -s "$kdir/release" ] && [ -s "$kdir/busybox" ]; then
+		return
+	fi
+	local apt=$cache/apt-$debarch codename uri targets
+	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	targets=(indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Identifier: Packages')
+	uri=$(apt-get "${targets[@]}" | awk -v c="$codename" '$2 == c && $3 == "main" { print $1; exit }')
+	if [ -z "$uri" ]; then
+		apt-get update -q >&2
+		uri=$(apt-get "${targets[@]}" | awk -v c="$codename" '$2 == c && $3 == "main" { print $1; exit }')
+	fi
+	[ -n "$uri" ] || { log "no Debian $codename main in the apt sources"; return 1; }
+	mkdir -p "$apt/lists/partial" "$apt/archives/partial"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $codename main" >"$apt/sources.list"
+	local opts=(-q -o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt" -o "Dir::Cache::archives=$apt/archives"
+		-o Dir::State::status=/dev/null -o "APT::Architecture=$debarch" -o "APT::Architectures=$debarch"
+		-o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false -o APT::Sandbox::User=root)
+	apt-get "${opts[@]}" update >&2
+	# linux-image-<flavour> depends on the current linux-image-<release>.
+	local pkg dl
+	pkg=$(apt-cache "${opts[@]}" depends "linux-image-$flavour" | sed -n 's/^ *Depends: \(linux-image-[0-9][^ :]*\).*/\1/p' | head -n 1)
+	[ -n "$pkg" ] || { log "no kernel package linux-image-$flavour for $debarch"; return 1; }
+	dl=$(mktemp -d)
+	(cd "$dl" && apt-get "${opts[@]}" download "$pkg" busybox-static >&2)
+	dpkg-deb --fsys-tarfile "$dl/${pkg}"_*.deb | tar -x -C "$dl" ./boot
+	dpkg-deb --fsys-tarfile "$dl"/busybox-static_*.deb | tar -x -C "$dl" ./bin/busybox
+	mkdir -p "$kdir"
+	mv "$dl"/boot/vmlinu[xz]-* "$kdir/kernel"
+	mv "$dl/bin/busybox" "$kdir/busybox"
+	echo "${pkg#linux-image-}" >"$kdir/release"
+	rm -rf "$dl"
+}
+
+# initramfs: builds the test binaries for $goarch and packs them with kinit.
+initramfs() {
+	local stage=$work/stage-$goarch pkg name
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,proc,sys,dev,tmp,tests}
+	# Tests may run programs a booted system has, such as /bin/cat.
+	cp "$kdir/busybox" "$stage/bin/busybox"
+	for applet in sh cat echo sleep true false; do ln -s busybox "$stage/bin/$applet"; done
+	CGO_ENABLED=0 GOARCH=$goarch env ${goenv[@]+"${goenv[@]}"} go build -o "$stage/init" ./internal/kinit
+	built=0
+	for pkg in $packages; do
+		[ -n "$(go list -f '{{.TestGoFiles}}{{.XTestGoFiles}}' "$pkg" 2>/dev/null | tr -d '[]')" ] || continue
+		name=$(basename "$(cd "$pkg" && pwd)")
+		[ "$pkg" = . ] && name=epoll
+		mkdir -p "$stage/tests/$name"
+		CGO_ENABLED=0 GOARCH=$goarch env ${goenv[@]+"${goenv[@]}"} go test -c -o "$stage/tests/$name/$name.test" "$pkg"
+		[ -d "$pkg/testdata" ] && cp -a "$pkg/testdata" "$stage/tests/$name/"
+		built=$((built + 1))
+	done
+	[ $built -gt 0 ] || { log "no test binaries built from: $packages"; return 1; }
+	printf '%s\n' "${test_flags[@]}" >"$stage/kinit.args"
+	echo PATH=/bin >"$stage/kinit.env"
+	echo "$halt" >"$stage/kinit.halt"
+	# epoll_pwait2 came in Linux 5.11: from there the tests must see it work.
+	local release major minor
+	release=$(cat "$kdir/release") major=${release%%.*} minor=${release#*.} minor=${minor%%.*}
+	if [ "$major" -gt 5 ] || { [ "$major" -eq 5 ] && [ "$minor" -ge 11 ]; }; then
+		echo EPOLL_TEST_REQUIRE_PWAIT2=1 >>"$stage/kinit.env"
+	fi
+	(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$work/initrd-$goarch"
+}
+
+# boot: runs the VM, shows its console, and checks kinit's summary.
+boot() {
+	local serial=$work/console-$goarch.log release result
+	release=$(cat "$kdir/release")
+	local start=$SECONDS
+	"$qemu" "${machine[@]}" -nic none -nographic -monitor none -no-reboot \
+		-kernel "$kdir/kernel" -initrd "$work/initrd-$goarch" \
+		-append "console=$console panic=-1 quiet" </dev/null >"$serial" 2>&1 &
+	local vm=$! deadline=$((SECONDS + vm_timeout)) done_at=
+	while kill -0 "$vm" 2>/dev/null; do
+		if [ -z "$done_at" ] && grep -q 'KINIT RESULT' "$serial"; then done_at=$SECONDS; fi
+		# Power off ends qemu at once. If it does not, the tests are over
+		# anyway; qemu can hang on SIGTERM once the guest has stopped.
+		if { [ -n "$done_at" ] && [ $((SECONDS - done_at)) -ge 10 ]; } || [ $SECONDS -ge $deadline ]; then
+			[ $SECONDS -lt $deadline ] || log "$goarch: no result after ${vm_timeout}s: stopping the VM"
+			[ -z "$done_at" ] || log "$goarch: qemu still running 10s after the tests ended: stopping it"
+			kill -KILL "$vm" 2>/dev/null || true
+			break
+		fi
+		sleep 1
+	done
+	wait "$vm" 2>/dev/null || true
+	took=$((SECONDS - start))
+	tr -d '\r' <"$serial" | sed 's/^/  | /' >&2
+	# Kernel messages may share the line; what follows the marker is kinit's.
+	result=$(tr -d '\r' <"$serial" | grep -o 'KINIT RESULT .*' | tail -n 1 || true)
+	if [ -z "$result" ]; then
+		echo "FAIL: no result from the VM after ${took}s (timeout ${vm_timeout}s, or it crashed: see its console above)" >"$work/line-$goarch"
+		return 1
+	fi
+	local kernel binaries passed failed tests_passed tests_failed summary
+	kernel=$(sed -n 's/.* kernel=\([^ ]*\).*/\1/p' <<<"$result")
+	binaries=$(sed -n 's/.* binaries=\([0-9]*\).*/\1/p' <<<"$result")
+	passed=$(sed -n 's/.* passed=\([0-9]*\).*/\1/p' <<<"$result")
+	failed=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$result")
+	# Top-level tests only; subtests are indented.
+	tests_passed=$(tr -d '\r' <"$serial" | grep -c '^--- PASS' || true)
+	tests_failed=$(tr -d '\r' <"$serial" | grep -c '^--- FAIL' || true)
+	summary="Linux $kernel, $passed/$binaries test binaries passed ($tests_passed tests passed, $tests_failed failed), boot and tests ${took}s"
+	if [ "$kernel" != "$release" ]; then
+		echo "FAIL: booted kernel $kernel, expected $release" >"$work/line-$goarch"
+		return 1
+	fi
+	if [ "$binaries" != "$built" ] || [ "$passed" != "$built" ] || [ "$failed" != 0 ]; then
+		echo "FAIL: $summary" >"$work/line-$goarch"
+		return 1
+	fi
+	echo "PASS: $summary" >"$work/line-$goarch"
+}
+
+for goarch in "${arches[@]}"; do
+	config "$goarch" || exit 2
+done
+command -v go >/dev/null || { log "needs Go (see go.mod) on PATH"; exit 1; }
+need cpio cpio
+need dpkg-deb dpkg
+for goarch in "${arches[@]}"; do
+	config "$goarch"
+	need "$qemu" "$qemupkg"
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+lines=()
+npass=0 nfail=0
+for goarch in "${arches[@]}"; do
+	start=$SECONDS
+	log "$goarch: building, fetching the kernel, booting"
+	# A subshell, so that set -e stops at an arch's first failure
+	# (it would not inside an if) and the next arch still runs.
+	set +e
+	(set -e; config "$goarch"; fetch; initramfs; boot)
+	rc=$?
+	set -e
+	line=$(cat "$work/line-$goarch" 2>/dev/null || echo "FAIL: could not build or fetch what it boots (see above)")
+	[ $rc -eq 0 ] || [[ $line == FAIL* ]] || line="FAIL: exit status $rc after: $line"
+	lines+=("kernel-test: $goarch $line; $((SECONDS - start))s in all")
+	if [ $rc -eq 0 ]; then npass=$((npass + 1)); else nfail=$((nfail + 1)); fi
+done
+printf '%s\n' "${lines[@]}"
+echo "arches: $npass passed, $nfail failed"
+[ "$nfail" -eq 0 ]
