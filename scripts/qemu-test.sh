@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Runs the tests of the root package and of fuzz/ on every Linux architecture
+# Go supports: natively for amd64 and 386, under qemu-user-static for the
+# rest. Also checks that every other platform in `go tool dist list` is
+# refused at compile time with the package's message (unsupported.go).
+#
+#   scripts/qemu-test.sh             # the whole matrix
+#   scripts/qemu-test.sh arm s390x   # some arches
+#
+# Prints one line per platform check and per arch and package, and exits
+# non-zero if any fails. Installs qemu-user-static if it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin" CGO_ENABLED=0
+
+# GOARCH and the qemu-user binary that runs it ("" runs it natively: this
+# kernel runs 386 binaries, and qemu-i386 7.2 crashes every Go binary).
+declare -A QEMU=(
+	[amd64]="" [386]="" [arm64]=aarch64 [arm]=arm [riscv64]=riscv64
+	[loong64]=loongarch64 [ppc64le]=ppc64le [ppc64]=ppc64 [s390x]=s390x
+	[mips64le]=mips64el [mips64]=mips64 [mipsle]=mipsel [mips]=mips
+)
+ALL="amd64 386 arm64 arm riscv64 loong64 ppc64le ppc64 s390x mips64le mips64 mipsle mips"
+arches=${*:-$ALL}
+
+if ! command -v qemu-aarch64-static >/dev/null; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends qemu-user-static >/dev/null
+fi
+
+failed=0
+start=$SECONDS
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+result() { # result PASS|FAIL WHAT DETAIL
+	printf '%-4s %-28s %s\n' "$1" "$2" "$3"
+	[ "$1" = PASS ] || failed=1
+}
+
+# Platforms: unsupported.go must be in the build exactly where the matrix
+# has no arch, and a real build there must stop with its message first.
+check_platforms() {
+	local p os arch files msg bad="" refused=0 built=0
+	for p in $(go tool dist list); do
+		os=${p%/*} arch=${p#*/}
+		files=$(GOOS=$os GOARCH=$arch go list -f '{{join .GoFiles " "}}' .)
+		if [ "$os" = linux ] && [ -n "${QEMU[$arch]+x}" ]; then
+			[[ " $files " != *" unsupported.go "* ]] || bad+=" $p(refused)"
+			built=$((built + 1))
+		elif [ "$os" = linux ]; then
+			bad+=" $p(not in the matrix: add sys_linux_$arch.go)"
+		else
+			[[ " $files " == *" unsupported.go "* ]] || bad+=" $p(not refused)"
+			refused=$((refused + 1))
+		fi
+	done
+	for p in android/arm64 darwin/arm64 windows/amd64 freebsd/amd64 js/wasm; do
+		msg=$(GOOS=${p%/*} GOARCH=${p#*/} go build -o /dev/null . 2>&1 | sed -n 2p) || true
+		[[ "$msg" == *"epoll: unsupported platform"* ]] || bad+=" $p(build said: ${msg:-nothing})"
+	done
+	if [ -z "$bad" ]; then
+		result PASS platforms "$built linux arches build; $refused other platforms refused with \"epoll: unsupported platform\""
+	else
+		result FAIL platforms "$bad"
+	fi
+}
+check_platforms
+
+# Packages: the root package, and fuzz/ once it has tests (it may be its own
+# module, so each is built from its own directory).
+pkgs=.
+if compgen -G 'fuzz/*_test.go' >/dev/null; then pkgs+=" fuzz"; fi
+
+for arch in $arches; do
+	[ -n "${QEMU[$arch]+x}" ] || { result FAIL "linux/$arch" "unknown arch"; continue; }
+	q=${QEMU[$arch]}
+	run=() how=native
+	[ -z "$q" ] || { run=("qemu-$q-static"); how="qemu-$q"; }
+	for pkg in $pkgs; do
+		name="linux/$arch $pkg"
+		bin="$tmp/$arch.$(basename "$(cd "$pkg" && pwd)").test" log="$tmp/$arch.$pkg.log"
+		t0=$SECONDS
+		if ! (cd "$pkg" && GOARCH=$arch go vet . && GOARCH=$arch go test -c -o "$bin" .) >"$log" 2>&1; then
+			result FAIL "$name" "build or vet failed:"; sed 's/^/    /' "$log"; continue
+		fi
+		# Natively the kernel has epoll_pwait2 (5.11+); qemu-user 7.2 lacks
+		# it, so those runs exercise the epoll_pwait fallback.
+		env=()
+		[ -n "$q" ] || env=(EPOLL_TEST_REQUIRE_PWAIT2=1)
+		if (cd "$pkg" && env "${env[@]}" timeout 600 "${run[@]}" "$bin" -test.v -test.count=1 -test.timeout=9m) >"$log" 2>&1; then
+			pw=""
+			[ "$pkg" != . ] || pw=$(grep -q 'epoll_pwait2 unavailable' "$log" && echo ", epoll_pwait2 missing: fallback used" || echo ", epoll_pwait2 used")
+			result PASS "$name" "$how, $(grep -c '^--- PASS' "$log") tests, $((SECONDS - t0))s$pw"
+		else
+			result FAIL "$name" "$how, $((SECONDS - t0))s:"
+			grep -E '^(--- FAIL|FAIL|panic|fatal)|_test.go:[0-9]+:' "$log" | head -40 | sed 's/^/    /'
+			tail -5 "$log" | sed 's/^/    /'
+		fi
+	done
+done
+
+total=$((SECONDS - start))
+if [ "$failed" = 0 ]; then
+	echo "qemu-test: PASS ($(echo $arches | wc -w) arches, ${total}s)"
+else
+	echo "qemu-test: FAIL (${total}s)"
+	exit 1
+fi
