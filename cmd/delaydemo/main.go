@@ -192,7 +192,7 @@ func (c *conn) handle(ev epoll.Event, r *epoll.Registry) (done bool, err error) 
 }
 
 // send writes as much of the request as the socket takes. If that is not
-// all of it (the connect is still in progress, or the buffer is full), it
+// all of it (the connect may still be in progress, or the buffer is full), it
 // adds Writable to the registration and finishes on a later event.
 func (c *conn) send(r *epoll.Registry) error {
 	for len(c.pending) > 0 {

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,18 +39,21 @@ func openFds(t testing.TB) int {
 	return len(entries) - 1 // ReadDir's own fd
 }
 
-// waitFds waits until the process has want open fds: connections closed by
-// a client are closed by the server a moment later, in its own goroutine.
+// waitFor polls until cond holds, for things another goroutine makes true
+// (the server closes a connection a moment after its client does).
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still not %s after 30 s", what)
+		}
+	}
+}
+
+// waitFds waits until the process has want open fds.
 func waitFds(t testing.TB, want int, why string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for openFds(t) != want {
-		if time.Now().After(deadline) {
-			out, _ := exec.Command("ls", "-l", fmt.Sprintf("/proc/%d/fd", os.Getpid())).CombinedOutput()
-			t.Fatalf("%s: %d fds open, want %d:\n%s", why, openFds(t), want, out)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, fmt.Sprintf("%d fds open %s", want, why), func() bool { return openFds(t) == want })
 }
 
 // baseline returns the number of open fds once the runtime's network poller
@@ -272,7 +274,7 @@ func TestHangUps(t *testing.T) {
 	} {
 		leave(dial(t, s))
 	}
-	waitFds(t, base+serverFds, "after every client left")
+	waitFds(t, base+serverFds, "once every client left")
 
 	// Still serving.
 	c = dial(t, s)
@@ -297,13 +299,7 @@ func TestSlowReader(t *testing.T) {
 		_, err := c.Write(bytes.Repeat(req, requests))
 		writeErr <- err
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for s.writeWaits.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the server never found the socket full")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "waiting for Writable", func() bool { return s.writeWaits.Load() > 0 })
 	c.SetReadDeadline(time.Now().Add(60 * time.Second))
 	r := bufio.NewReaderSize(c, 1<<20)
 	resp := make([]byte, len(ok))
@@ -345,9 +341,7 @@ func TestShutdownClosesEverything(t *testing.T) {
 		}
 		clients = append(clients, c)
 	}
-	for s.writeWaits.Load() < 10 { // every backlogged connection is waiting
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "waiting for Writable", func() bool { return s.writeWaits.Load() >= 10 })
 	waitFds(t, base+serverFds+2*len(clients), "with every client connected")
 
 	if err := s.Shutdown(); err != nil {
