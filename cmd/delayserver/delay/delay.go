@@ -7,7 +7,7 @@ import (
 	"log"
 	"net/http"
 	"strconv"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -21,7 +21,10 @@ const MaxDelay = time.Minute
 // shape get 404 and other methods 405 (from http.ServeMux); a delay that is
 // not a whole number of milliseconds in [0, MaxDelay] gets 400.
 func Handler(logger *log.Logger) http.Handler {
-	var count atomic.Uint64
+	var (
+		mu    sync.Mutex // numbers and logs together, so lines come in number order
+		count int
+	)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{delay}/{message}", func(w http.ResponseWriter, r *http.Request) {
 		ms, err := strconv.ParseInt(r.PathValue("delay"), 10, 64)
@@ -30,7 +33,10 @@ func Handler(logger *log.Logger) http.Handler {
 			return
 		}
 		message := r.PathValue("message")
-		logger.Printf("#%d - %dms: %s", count.Add(1), ms, message)
+		mu.Lock()
+		count++
+		logger.Printf("#%d - %dms: %s", count, ms, message)
+		mu.Unlock()
 
 		timer := time.NewTimer(time.Duration(ms) * time.Millisecond)
 		defer timer.Stop()
