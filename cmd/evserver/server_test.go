@@ -262,13 +262,15 @@ func TestHangUps(t *testing.T) {
 	}
 	c.Close()
 
-	// Close mid-request, reset mid-request, and close leaving many
-	// responses unread (the server's writes then fail).
+	// Close mid-request, reset mid-request, and close while the server
+	// waits to write responses that will never be read.
 	for _, leave := range []func(c *net.TCPConn){
 		func(c *net.TCPConn) { io.WriteString(c, "GET / HTTP/1.1\r\nHo"); c.Close() },
 		func(c *net.TCPConn) { io.WriteString(c, "GET / HTTP/1.1\r\nHo"); c.SetLinger(0); c.Close() },
 		func(c *net.TCPConn) {
-			io.WriteString(c, strings.Repeat("GET / HTTP/1.1\r\n\r\n", 50000))
+			before := s.writeWaits.Load()
+			go c.Write(bytes.Repeat([]byte("GET / HTTP/1.1\r\n\r\n"), 200_000)) // 14 MB of responses
+			waitFor(t, "waiting for Writable", func() bool { return s.writeWaits.Load() > before })
 			c.Close()
 		},
 	} {
