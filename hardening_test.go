@@ -100,7 +100,7 @@ func goroutineDump() string {
 // ---- signal storm ----
 
 // A thread that waits with a timeout while another thread signals it every
-// ~50 µs: every signal interrupts epoll_pwait(2) with EINTR, which Wait must
+// ~50 µs: the signals interrupt epoll_pwait(2) with EINTR, which Wait must
 // retry against the original deadline. No Wait may fail, return early or
 // report an event (nothing registered is ever ready).
 func TestHardeningSignalStorm(t *testing.T) {
@@ -282,7 +282,7 @@ func TestHardeningCloseRace(t *testing.T) {
 	for round := 0; round < rounds && !t.Failed(); round++ {
 		closeRaceRound(t, round, fds, &st)
 	}
-	t.Logf("%d rounds in %v: %d calls raced Close; %d Waits were in flight when Close began; the new Poll reused the closed epoll fd number in %d rounds",
+	t.Logf("%d rounds in %v: %d calls raced Close; in %d rounds a Wait had begun before Close did; the new Poll reused the closed epoll fd number in %d rounds",
 		rounds, time.Since(start).Round(time.Millisecond), st.calls, st.waitsInFlight, st.reused)
 	if st.waitsInFlight == 0 || st.reused == 0 {
 		t.Errorf("no round had a Wait in flight at Close (%d) or reused the fd number (%d): the test did not test", st.waitsInFlight, st.reused)

@@ -3,7 +3,7 @@
 # Their bounded versions already run in every `go test`, with -race and
 # under qemu-user; this is the long run.
 #
-#   scripts/hardening.sh              # natively: about 5 minutes on 2 cores
+#   scripts/hardening.sh              # natively: 2-3 minutes on 2 cores
 #   scripts/hardening.sh arm64 s390x  # natively, then under qemu-user per GOARCH
 #
 # Prints each run's figures and verdicts, keeps the full logs in $OUT (a
