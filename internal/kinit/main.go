@@ -4,11 +4,12 @@
 // boots under qemu-system-<arch>, so that the test binaries run on the real
 // kernel of that architecture instead of qemu-user's translation of it.
 //
-// It mounts /proc, /sys, /dev, /dev/pts and a tmpfs /tmp, brings up the loopback
-// interface, then runs every /tests/<pkg>/<pkg>.test in its own directory
-// (where its testdata is) with the flags listed in /kinit.args and the
-// environment in /kinit.env, one entry a line. It prints a PASS or FAIL line
-// per binary and a final line the runner parses:
+// It mounts /proc, /sys, /dev, /dev/pts and a tmpfs /tmp, brings up the
+// loopback interface, then runs each test binary listed in /kinit.tests, in
+// its own directory (its package's, in the copy of the module the runner
+// packed), with the flags in /kinit.args and the environment in /kinit.env,
+// one entry a line. It prints a PASS or FAIL line per binary and a final
+// line the runner parses:
 //
 //	KINIT RESULT kernel=<uname -r> machine=<uname -m> binaries=N passed=N failed=N
 //
@@ -42,7 +43,7 @@ func main() {
 		failed++ // counted so that the summary cannot read as a pass
 	} else {
 		fmt.Printf("KINIT START kernel=%s machine=%s goarch=%s cpus=%d\n", release, machine, runtime.GOARCH, runtime.NumCPU())
-		binaries, _ := filepath.Glob("/tests/*/*.test")
+		binaries := lines("/kinit.tests")
 		args := lines("/kinit.args")
 		env := append(os.Environ(), lines("/kinit.env")...)
 		for _, bin := range binaries {
