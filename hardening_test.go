@@ -630,7 +630,7 @@ func TestHardeningZeroValues(t *testing.T) {
 func TestHardeningPollsOwnFd(t *testing.T) {
 	p := newPoll(t)
 	reg := p.Registry()
-	own := p.closeFd
+	own := p.registry.closeFd
 	checkOpError(t, "Register", reg.Register(own, 1, Readable), "register", own, syscall.EBADF, "not an open file descriptor")
 	checkOpError(t, "Reregister", reg.Reregister(own, 1, Writable|Oneshot), "reregister", own, syscall.EBADF, "not an open file descriptor")
 	checkOpError(t, "Deregister", reg.Deregister(own), "deregister", own, syscall.EBADF, "not an open file descriptor")

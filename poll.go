@@ -136,8 +136,13 @@ const closedBit = 1 << 63
 
 func newLifetime() lifetime { return lifetime{drained: make(chan struct{}, 1)} }
 
-// acquire enters a call, or reports false if the lifetime is closed.
+// acquire enters a call, or reports false if the lifetime is closed. The
+// zero lifetime, of a Poll or Waker not made by New or NewWaker, is closed:
+// its zero fd field would name fd 0, somebody else's file.
 func (l *lifetime) acquire() bool {
+	if l.drained == nil {
+		return false
+	}
 	if l.state.Add(1)&closedBit != 0 {
 		l.release()
 		return false
@@ -157,7 +162,9 @@ func (l *lifetime) release() {
 func (l *lifetime) closed() bool { return l.state.Load()&closedBit != 0 }
 
 // close marks the lifetime closed and reports whether this call did it.
-func (l *lifetime) close() bool { return l.state.Or(closedBit)&closedBit == 0 }
+func (l *lifetime) close() bool {
+	return l.drained != nil && l.state.Or(closedBit)&closedBit == 0
+}
 
 // waitDrained blocks until no call is in flight. Only the closer calls it.
 func (l *lifetime) waitDrained() {
@@ -171,14 +178,14 @@ func (l *lifetime) waitDrained() {
 // also while Wait is blocked.
 type Poll struct {
 	registry Registry
-	closeFd  int // eventfd written by Close to interrupt a blocked Wait
 }
 
 // Registry registers interest in file descriptors with a Poll. Its methods
 // are safe for concurrent use, also while another goroutine is in Wait.
 type Registry struct {
-	epfd int
-	life lifetime
+	epfd    int
+	closeFd int // eventfd that Close writes to end a blocked Wait; ctl refuses it
+	life    lifetime
 }
 
 // New creates a Poll with epoll_create1(EPOLL_CLOEXEC).
@@ -192,7 +199,7 @@ func New() (*Poll, error) {
 		rawSyscall(sysClose, epfd, 0, 0)
 		return nil, err
 	}
-	p := &Poll{registry: Registry{epfd: int(epfd), life: newLifetime()}, closeFd: closeFd}
+	p := &Poll{registry: Registry{epfd: int(epfd), closeFd: -1, life: newLifetime()}}
 	// Level-triggered and never read: once Close writes it, every wait
 	// returns at once. Its token is irrelevant because Wait reports
 	// ErrClosed, not events, after Close.
@@ -201,6 +208,7 @@ func New() (*Poll, error) {
 		rawSyscall(sysClose, epfd, 0, 0)
 		return nil, err
 	}
+	p.registry.closeFd = closeFd
 	return p, nil
 }
 
@@ -240,9 +248,11 @@ func (r *Registry) events(i Interest) uint32 {
 }
 
 func (r *Registry) ctl(op string, ctlOp int, fd int, events uint32, t Token) error {
-	if fd < 0 || fd > math.MaxInt32 {
+	if fd < 0 || fd > math.MaxInt32 || fd == r.closeFd {
 		// The kernel reads an int; a larger value would be truncated into
-		// some other, possibly open, fd.
+		// some other, possibly open, fd. Whoever passes closeFd holds a
+		// stale number: unregistering it would leave Close unable to wake
+		// a blocked Wait.
 		return &OpError{Op: op, Fd: fd, Err: syscall.EBADF}
 	}
 	if events&^uint32(interestMask|epollRdHup) != 0 {
@@ -378,11 +388,11 @@ func (p *Poll) Close() error {
 	if !r.life.close() {
 		return nil
 	}
-	if err := writeEventfd(p.closeFd); err != nil {
+	if err := writeEventfd(r.closeFd); err != nil {
 		return err
 	}
 	r.life.waitDrained()
-	err := closeFd("close", p.closeFd)
+	err := closeFd("close", r.closeFd)
 	if err2 := closeFd("close", r.epfd); err == nil {
 		err = err2
 	}
