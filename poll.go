@@ -175,7 +175,8 @@ func (l *lifetime) waitDrained() {
 
 // Poll owns an epoll instance. Wait is meant to be called by one goroutine
 // at a time, the event loop; the Registry may be used from any goroutine,
-// also while Wait is blocked.
+// also while Wait is blocked. Make a Poll with New: the zero value behaves
+// as a closed one.
 type Poll struct {
 	registry Registry
 }
@@ -382,7 +383,8 @@ func msTimeout(d time.Duration) int32 {
 // Close closes the epoll instance. A Wait blocked in another goroutine
 // returns ErrClosed, and Close returns only after every call using the epoll
 // fd has left it, so the fd number cannot be reused under them. Close is
-// idempotent: later calls return nil.
+// idempotent: later calls, even concurrent ones, return nil at once without
+// waiting for the first to finish.
 func (p *Poll) Close() error {
 	r := &p.registry
 	if !r.life.close() {
