@@ -139,12 +139,12 @@ for p in $PLATFORMS; do
 	log="$tmp/build-${p#linux/}.log"
 	if $DOCKER build --no-cache --progress=plain --network host --platform "$p" --target test \
 		"${build_args[@]}" $(run_image_arg "$p") . >"$log" 2>&1; then
-		ran=$(grep -o 'running the tests on [a-z0-9_]*' "$log" | tail -1)
+		ran=$(grep -o 'running the tests on [a-z0-9_]*' "$log" | tail -1 || true)
 		step PASS "$p" "${ran:-tests ran}, root and fuzz/ passed ($((SECONDS - t0))s)"
 	else
 		step FAIL "$p" "docker build failed ($((SECONDS - t0))s):"
 		# The test's own failure lines if there are any, else the end.
-		{ grep -E -- '--- FAIL|_test\.go:[0-9]+:|panic:|ERROR' "$log" || tail -n 25 "$log"; } | head -40 | sed 's/^/    /'
+		{ grep -E -- '--- FAIL|_test\.go:[0-9]+:|panic:|ERROR' "$log" || tail -n 25 "$log"; } | head -40 | sed 's/^/    /' || true
 		failed=1
 	fi
 done
