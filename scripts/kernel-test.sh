@@ -9,8 +9,8 @@
 # meet the kernel they were written for.
 #
 # Usage: scripts/kernel-test.sh [ARCH...] [-- TEST-FLAGS...]
-#   ARCH is a GOARCH: arm64 (the default), arm, ppc64le, s390x, mips64le, 386,
-#   or "all" for every one of them. TEST-FLAGS replace the default
+#   ARCH is a GOARCH: arm64 (the default), arm, ppc64le, s390x, mips64le,
+#   mipsle, 386, or "all" for every one of them. TEST-FLAGS replace the default
 #   "-test.v -test.count=1 -test.timeout=$KERNEL_TEST_GO_TIMEOUT".
 #
 # Prints one line per architecture and exits non-zero unless every test
@@ -23,11 +23,13 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 cache=${KERNEL_TEST_CACHE:-/var/cache/epoll-kernels}
-go_timeout=${KERNEL_TEST_GO_TIMEOUT:-10m} # go test's own: panics with stacks
-vm_timeout=${KERNEL_TEST_VM_TIMEOUT:-900} # seconds for boot and every binary
+go_timeout=${KERNEL_TEST_GO_TIMEOUT:-5m}  # go test's own: panics with stacks
+vm_timeout=${KERNEL_TEST_VM_TIMEOUT:-600} # seconds for boot and every binary
+logs=${KERNEL_TEST_LOGS:-}                # if set, the VMs' full consoles go there
 packages=${KERNEL_TEST_PKGS:-. ./fuzz}    # those without test files are skipped
+read -ra qemu_extra <<<"${KERNEL_TEST_QEMU_ARGS:-}" # e.g. "-smp 1": later wins
 
-all="arm64 arm ppc64le s390x mips64le 386"
+all="arm64 arm ppc64le s390x mips64le mipsle 386"
 arches=()
 test_flags=()
 while [ $# -gt 0 ]; do
@@ -68,6 +70,9 @@ config() {
 		# Malta boots this kernel only with one CPU and at most 256 MiB.
 		debarch=mips64el flavour=5kc-malta qemu=qemu-system-mips64el qemupkg=qemu-system-mips
 		machine=(-M malta -cpu MIPS64R2-generic -m 256) console=ttyS0 ;;
+	mipsle)
+		debarch=mipsel flavour=4kc-malta qemu=qemu-system-mipsel qemupkg=qemu-system-mips
+		machine=(-M malta -cpu 24Kf -m 256) console=ttyS0 ;;
 	386)
 		debarch=i386 flavour=686 qemu=qemu-system-i386 qemupkg=qemu-system-x86
 		# TCG, not KVM: nested KVM on this kind of machine fails with
@@ -83,6 +88,15 @@ need() { # need COMMAND PACKAGE: install PACKAGE unless COMMAND exists
 	command -v "$1" >/dev/null 2>&1 && return
 	[ -n "$apt_updated" ] || { apt-get update -q >&2; apt_updated=1; }
 	apt-get install -y -q --no-install-recommends "$2" >&2
+}
+
+retry() { # retry COMMAND...: mirrors can fail a fetch while they sync
+	local try
+	for try in 1 2 3; do
+		"$@" && return
+		[ $try -eq 3 ] || { log "retrying in 10s: $*"; sleep 10; }
+	done
+	return 1
 }
 
 # fetch: makes $kdir hold Debian's current kernel of $flavour for $debarch
@@ -109,13 +123,13 @@ fetch() {
 		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt" -o "Dir::Cache::archives=$apt/archives"
 		-o Dir::State::status=/dev/null -o "APT::Architecture=$debarch" -o "APT::Architectures=$debarch"
 		-o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false -o APT::Sandbox::User=root)
-	apt-get "${opts[@]}" update >&2
+	retry apt-get "${opts[@]}" update >&2
 	# linux-image-<flavour> depends on the current linux-image-<release>.
 	local pkg dl
 	pkg=$(apt-cache "${opts[@]}" depends "linux-image-$flavour" | sed -n 's/^ *Depends: \(linux-image-[0-9][^ :]*\).*/\1/p' | head -n 1)
 	[ -n "$pkg" ] || { log "no kernel package linux-image-$flavour for $debarch"; return 1; }
 	dl=$(mktemp -d)
-	(cd "$dl" && apt-get "${opts[@]}" download "$pkg" busybox-static >&2)
+	(cd "$dl" && retry apt-get "${opts[@]}" download "$pkg" busybox-static >&2)
 	dpkg-deb --fsys-tarfile "$dl/${pkg}"_*.deb | tar -x -C "$dl" ./boot
 	dpkg-deb --fsys-tarfile "$dl"/busybox-static_*.deb | tar -x -C "$dl" ./bin/busybox
 	mkdir -p "$kdir"
@@ -131,7 +145,8 @@ fetch() {
 initramfs() {
 	local stage=$work/stage-$goarch pkg dir name
 	rm -rf "$stage"
-	mkdir -p "$stage"/{bin,proc,sys,dev,tmp,src}
+	mkdir -p "$stage"/{bin,etc,proc,sys,dev,tmp,src}
+	printf '127.0.0.1 localhost\n::1 localhost\n' >"$stage/etc/hosts"
 	# Tests may run programs a booted system has, such as /bin/cat.
 	cp "$kdir/busybox" "$stage/bin/busybox"
 	for applet in sh cat echo sleep true false; do ln -s busybox "$stage/bin/$applet"; done
@@ -172,7 +187,7 @@ boot() {
 	local serial=$work/console-$goarch.log release result
 	release=$(cat "$kdir/release")
 	local start=$SECONDS
-	"$qemu" "${machine[@]}" -nic none -nographic -monitor none -no-reboot \
+	"$qemu" "${machine[@]}" ${qemu_extra[@]+"${qemu_extra[@]}"} -nic none -nographic -monitor none -no-reboot \
 		-kernel "$kdir/kernel" -initrd "$work/initrd-$goarch" \
 		-append "console=$console panic=-1 quiet" </dev/null >"$serial" 2>&1 &
 	local vm=$! deadline=$((SECONDS + vm_timeout)) done_at=
@@ -190,7 +205,9 @@ boot() {
 	done
 	wait "$vm" 2>/dev/null || true
 	took=$((SECONDS - start))
-	tr -d '\r' <"$serial" | sed 's/^/  | /' >&2
+	[ -z "$logs" ] || { mkdir -p "$logs" && cp "$serial" "$logs/"; }
+	# The console, less the -test.v lines that only announce a test.
+	tr -d '\r' <"$serial" | grep -Ev '^ *=== (RUN|PAUSE|CONT|NAME) ' | sed 's/^/  | /' >&2
 	# Kernel messages may share the line; what follows the marker is kinit's.
 	result=$(tr -d '\r' <"$serial" | grep -o 'KINIT RESULT .*' | tail -n 1 || true)
 	if [ -z "$result" ]; then
