@@ -6,7 +6,12 @@
 // It needs nothing but the standard library and no assembly: system call
 // numbers are declared per architecture (sys_linux_*.go) and the kernel's
 // struct epoll_event is mirrored byte for byte by Event, which is 12 bytes on
-// x86-64 and 16 bytes on arm64.
+// amd64 and 386 and 16 bytes elsewhere.
+//
+// It builds for GOOS=linux on 386, amd64, arm, arm64, loong64, mips, mipsle,
+// mips64, mips64le, ppc64, ppc64le, riscv64 and s390x. For any other platform,
+// android included, the build fails with "epoll: unsupported platform"; keep
+// the package's use in files constrained to linux.
 package epoll
 
 import (

@@ -71,10 +71,13 @@ check_platforms() {
 }
 check_platforms
 
-# Packages: the root package, and fuzz/ once it has tests (it may be its own
-# module, so each is built from its own directory).
+# Packages: the root package, fuzz/ (the corpus) and the inspector, whose
+# test checks LAYOUT.md's quote for the arch it runs on. Each is built from
+# its own directory.
 pkgs=.
-if compgen -G 'fuzz/*_test.go' >/dev/null; then pkgs+=" fuzz"; fi
+for pkg in fuzz cmd/epollinspect; do
+	if compgen -G "$pkg/*_test.go" >/dev/null; then pkgs+=" $pkg"; fi
+done
 
 for arch in $arches; do
 	[ -n "${QEMU[$arch]+x}" ] || { result FAIL "linux/$arch" "unknown arch"; continue; }
