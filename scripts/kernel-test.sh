@@ -29,13 +29,13 @@ logs=${KERNEL_TEST_LOGS:-}                # if set, the VMs' full consoles go th
 packages=${KERNEL_TEST_PKGS:-. ./fuzz}    # those without test files are skipped
 read -ra qemu_extra <<<"${KERNEL_TEST_QEMU_ARGS:-}" # e.g. "-smp 1": later wins
 
-all="arm64 arm ppc64le s390x mips64le mipsle 386"
+all=(arm64 arm ppc64le s390x mips64le mipsle 386)
 arches=()
 test_flags=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--) shift; test_flags=("$@"); break ;;
-	all) arches+=($all) ;;
+	all) arches+=("${all[@]}") ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) arches+=("$1") ;;
 	esac
@@ -61,7 +61,8 @@ config() {
 	ppc64le)
 		debarch=ppc64el flavour=powerpc64le qemu=qemu-system-ppc64 qemupkg=qemu-system-ppc
 		# Spectre mitigations TCG cannot emulate are declared absent, not warned about.
-		machine=(-M pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off -cpu power9 -smp 2 -m 1024) console=hvc0 ;;
+		local pseries=pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off
+		machine=(-M "$pseries" -cpu power9 -smp 2 -m 1024) console=hvc0 ;;
 	s390x)
 		debarch=s390x flavour=s390x qemu=qemu-system-s390x qemupkg=qemu-system-misc
 		# qemu takes the kernel's power off for a crash and keeps running.
@@ -79,7 +80,7 @@ config() {
 		# this kernel (an MSR it cannot set, or an internal error).
 		machine=(-M pc -cpu max -smp 2 -m 1024) console=ttyS0 ;;
 	*)
-		log "unknown architecture $1 (known: $all)"; return 1 ;;
+		log "unknown architecture $1 (known: ${all[*]})"; return 1 ;;
 	esac
 }
 
@@ -109,7 +110,8 @@ fetch() {
 		return
 	fi
 	local apt=$cache/apt-$debarch codename uri targets
-	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+	# shellcheck disable=SC2016 # apt's format, not the shell's
 	targets=(indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Identifier: Packages')
 	uri=$(apt-get "${targets[@]}" | awk -v c="$codename" '$2 == c && $3 == "main" { print $1; exit }')
 	if [ -z "$uri" ]; then
