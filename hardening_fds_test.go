@@ -428,23 +428,6 @@ func epollReadiness(t *testing.T, p *Poll) {
 	expect(t, "the inner event", []got{{Token: 2, Readable: true}}, poll(t, inner, 0))
 }
 
-func notPollable(t *testing.T, p *Poll) {
-	dir := t.TempDir()
-	file, err := os.Create(filepath.Join(dir, "regular"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	d, err := os.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	for name, fd := range map[string]int{"regular file": int(file.Fd()), "directory": int(d.Fd())} {
-		checkOpError(t, name, p.Registry().Register(fd, 1, Readable), "register", fd, syscall.EPERM, "cannot be polled")
-	}
-}
-
 // ---- epoll in epoll ----
 
 // A Poll registered in another makes the outer one report it while the

@@ -189,6 +189,52 @@ func countFds(t testing.TB) int {
 	return len(entries)
 }
 
+// badInput is a call that must fail, and how: the op, fd, errno and a
+// phrase the message must contain.
+type badInput struct {
+	name  string
+	err   error
+	op    string
+	fd    int
+	errno syscall.Errno
+	says  string
+}
+
+func checkOpError(t *testing.T, name string, err error, op string, fd int, errno syscall.Errno, says string) {
+	t.Helper()
+	var opErr *OpError
+	if !errors.As(err, &opErr) {
+		t.Errorf("%s: error %v (%T) is not an *OpError", name, err, err)
+		return
+	}
+	if !errors.Is(err, errno) || opErr.Op != op || opErr.Fd != fd {
+		t.Errorf("%s: got Op %q Fd %d Err %v, want %q %d %v", name, opErr.Op, opErr.Fd, opErr.Err, op, fd, errno)
+	}
+	msg := err.Error()
+	for _, part := range []string{op, "fd " + strconv.Itoa(fd), errno.Error(), says} {
+		if !strings.Contains(msg, part) {
+			t.Errorf("%s: message %q does not say %q", name, msg, part)
+		}
+	}
+}
+
+func notPollable(t *testing.T, p *Poll) {
+	dir := t.TempDir()
+	file, err := os.Create(filepath.Join(dir, "regular"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	d, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for name, fd := range map[string]int{"regular file": int(file.Fd()), "directory": int(d.Fd())} {
+		checkOpError(t, name, p.Registry().Register(fd, 1, Readable), "register", fd, syscall.EPERM, "cannot be polled")
+	}
+}
+
 // ---- layout and numbers ----
 
 // kernelLayout is sizeof(struct epoll_event) and offsetof(data) per
@@ -798,17 +844,7 @@ func TestEveryCallAfterClose(t *testing.T) {
 func TestBadInputsGetClearErrors(t *testing.T) {
 	p := newPoll(t)
 	reg := p.Registry()
-	dir := t.TempDir()
-	file, err := os.Create(filepath.Join(dir, "regular"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	d, err := os.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	notPollable(t, p)
 	r, _ := pipe(t)
 	const closedFd = 54321
 	if fdOpen(closedFd) {
@@ -820,17 +856,7 @@ func TestBadInputsGetClearErrors(t *testing.T) {
 	register(t, p, exclusive, 2, Readable|Exclusive)
 	epfd := p.registry.epfd
 
-	type badCase = struct {
-		name  string
-		err   error
-		op    string
-		fd    int
-		errno syscall.Errno
-		says  string
-	}
-	cases := []badCase{
-		{"regular file", reg.Register(int(file.Fd()), 1, Readable), "register", int(file.Fd()), syscall.EPERM, "cannot be polled"},
-		{"directory", reg.Register(int(d.Fd()), 1, Readable), "register", int(d.Fd()), syscall.EPERM, "cannot be polled"},
+	cases := []badInput{
 		{"closed fd", reg.Register(closedFd, 1, Readable), "register", closedFd, syscall.EBADF, "not an open file descriptor"},
 		{"negative fd", reg.Register(-1, 1, Readable), "register", -1, syscall.EBADF, "not an open file descriptor"},
 		{"the epoll fd itself", reg.Register(epfd, 1, Readable), "register", epfd, syscall.EINVAL, "epoll fd itself"},
@@ -843,28 +869,15 @@ func TestBadInputsGetClearErrors(t *testing.T) {
 		{"Exclusive with Oneshot", reg.Register(r, 1, Readable|Exclusive|Oneshot), "register", r, syscall.EINVAL, "Exclusive with Oneshot"},
 	}
 	_, zeroCapErr := p.Wait(nil, 0)
-	cases = append(cases, badCase{"zero-capacity events", zeroCapErr, "wait", epfd, syscall.EINVAL, "no capacity"})
+	cases = append(cases, badInput{"zero-capacity events", zeroCapErr, "wait", epfd, syscall.EINVAL, "no capacity"})
 	if strconv.IntSize == 64 {
 		// The kernel reads an int: truncated, this would be the open fd r.
 		beyond := int(uint64(r) | 1<<40)
-		cases = append(cases, badCase{"fd beyond int32", reg.Register(beyond, 1, Readable), "register", beyond, syscall.EBADF, "not an open file descriptor"})
+		cases = append(cases, badInput{"fd beyond int32", reg.Register(beyond, 1, Readable), "register", beyond, syscall.EBADF, "not an open file descriptor"})
 	}
 
 	for _, c := range cases {
-		var opErr *OpError
-		if !errors.As(c.err, &opErr) {
-			t.Errorf("%s: error %v (%T) is not an *OpError", c.name, c.err, c.err)
-			continue
-		}
-		if !errors.Is(c.err, c.errno) || opErr.Op != c.op || opErr.Fd != c.fd {
-			t.Errorf("%s: got Op %q Fd %d Err %v, want %q %d %v", c.name, opErr.Op, opErr.Fd, opErr.Err, c.op, c.fd, c.errno)
-		}
-		msg := c.err.Error()
-		for _, part := range []string{c.op, "fd " + strconv.Itoa(c.fd), c.errno.Error(), c.says} {
-			if !strings.Contains(msg, part) {
-				t.Errorf("%s: message %q does not say %q", c.name, msg, part)
-			}
-		}
+		checkOpError(t, c.name, c.err, c.op, c.fd, c.errno, c.says)
 	}
 }
 
