@@ -293,6 +293,10 @@ var pwait2Missing atomic.Bool
 // to show that a signal really arrived.
 var eintrRetries atomic.Uint64
 
+// testHookWaitCall, when a test sets it, is called before each wait system
+// call that Wait makes, so tests can count them.
+var testHookWaitCall func(*Poll)
+
 // Wait blocks until at least one event is ready or timeout has passed, and
 // returns events[:n] holding the n events the kernel filled in. Up to
 // cap(events) events are returned; len(events) is ignored, so the same
@@ -324,6 +328,9 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 	}
 	remaining := timeout
 	for {
+		if testHookWaitCall != nil {
+			testHookWaitCall(p)
+		}
 		n, errno := p.wait(buf, slots, remaining)
 		if r.life.closed() {
 			return events, &OpError{Op: "wait", Fd: r.epfd, Err: ErrClosed}
