@@ -293,8 +293,8 @@ var pwait2Missing atomic.Bool
 // to show that a signal really arrived.
 var eintrRetries atomic.Uint64
 
-// testHookWaitCall, when a test sets it, is called before each wait system
-// call that Wait makes, so tests can count them.
+// testHookWaitCall, when a test sets it, is called before each system call
+// of a Wait with a non-zero timeout, so tests can count them.
 var testHookWaitCall func(*Poll)
 
 // Wait blocks until at least one event is ready or timeout has passed, and
@@ -316,12 +316,35 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 	if !r.life.acquire() {
 		return events, &OpError{Op: "wait", Fd: r.epfd, Err: ErrClosed}
 	}
-	defer r.life.release()
-	if cap(events) == 0 {
-		return events, &OpError{Op: "wait", Fd: r.epfd, Err: syscall.EINVAL}
+	var n int
+	var errno syscall.Errno = syscall.EINVAL // unless the slice has capacity
+	if slots := min(cap(events), maxEvents); slots > 0 {
+		buf := unsafe.SliceData(events)
+		if timeout == 0 {
+			// An event loop's most frequent call. It cannot block, so the
+			// scheduler needn't be told, and no signal can interrupt it.
+			var r1 uintptr
+			r1, _, errno = syscall.RawSyscall6(sysEpollPwait, uintptr(r.epfd), uintptr(unsafe.Pointer(buf)), uintptr(slots), 0, 0, 0)
+			n = int(r1)
+		} else {
+			n, errno = p.waitBlocking(buf, slots, timeout)
+		}
 	}
-	slots := min(cap(events), maxEvents)
-	buf := unsafe.SliceData(events)
+	closed := r.life.closed()
+	r.life.release()
+	switch {
+	case closed:
+		return events, &OpError{Op: "wait", Fd: r.epfd, Err: ErrClosed}
+	case errno != 0:
+		return events, &OpError{Op: "wait", Fd: r.epfd, Err: errno}
+	}
+	return events[:n], nil
+}
+
+// waitBlocking waits for events in buf[:slots] for up to timeout, or forever
+// if it is negative. A signal's EINTR is retried against the original
+// deadline; Close ends the wait through its eventfd.
+func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
 	var start time.Time
 	if timeout > 0 {
 		start = time.Now()
@@ -331,35 +354,28 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 		if testHookWaitCall != nil {
 			testHookWaitCall(p)
 		}
-		n, errno := p.wait(buf, slots, remaining)
-		if r.life.closed() {
-			return events, &OpError{Op: "wait", Fd: r.epfd, Err: ErrClosed}
-		}
+		n, errno := p.waitOnce(buf, slots, remaining)
 		switch {
 		case errno == syscall.EINTR:
 			eintrRetries.Add(1)
-		case errno != 0:
-			return events, &OpError{Op: "wait", Fd: r.epfd, Err: errno}
-		case n > 0 || timeout == 0:
-			return events[:n], nil
+		case errno != 0 || n > 0:
+			return n, errno
+		}
+		if p.registry.life.closed() {
+			return 0, 0
 		}
 		if timeout > 0 {
 			// Time spent before the signal or an early wake-up counts.
 			if remaining = timeout - time.Since(start); remaining <= 0 {
-				return events, nil
+				return 0, 0
 			}
 		}
 	}
 }
 
-// wait makes one epoll_pwait2 or epoll_pwait call into buf[:slots].
-func (p *Poll) wait(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
+// waitOnce makes one epoll_pwait2 or epoll_pwait call into buf[:slots].
+func (p *Poll) waitOnce(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
 	epfd := uintptr(p.registry.epfd)
-	if timeout == 0 {
-		// A zero timeout never blocks, so the scheduler needn't be told.
-		n, _, errno := syscall.RawSyscall6(sysEpollPwait, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), 0, 0, 0)
-		return int(n), errno
-	}
 	if timeout > 0 && !pwait2Missing.Load() {
 		ts := timespec{sec: int64(timeout / time.Second), nsec: int64(timeout % time.Second)}
 		n, _, errno := syscall.Syscall6(sysEpollPwait2, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(unsafe.Pointer(&ts)), 0, 0)
