@@ -644,8 +644,8 @@ func TestZeroTimeoutDoesNotBlock(t *testing.T) {
 
 // Short timeouts must sleep in the kernel, not spin: a timeout rounded down
 // to 0 would return at once and be retried in a busy loop until the
-// deadline. With nothing ready, a correct Wait makes exactly one wait call
-// (plus one per signal that interrupted it) and never returns early.
+// deadline. With nothing ready, a correct Wait makes one wait call (plus at
+// most one per signal that interrupted it) and never returns early.
 func TestShortTimeoutsNeitherSpinNorReturnEarly(t *testing.T) {
 	forEachWaitPath(t, func(t *testing.T) {
 		p := newPoll(t)
@@ -667,7 +667,8 @@ func TestShortTimeoutsNeitherSpinNorReturnEarly(t *testing.T) {
 			if elapsed < timeout {
 				t.Errorf("Wait(%v) returned after %v", timeout, elapsed)
 			}
-			if n, interrupted := calls.Load(), eintrRetries.Load()-retries; n != 1+interrupted {
+			// A signal adds a call, unless the deadline passed meanwhile.
+			if n, interrupted := calls.Load(), eintrRetries.Load()-retries; n < 1 || n > 1+interrupted {
 				t.Errorf("Wait(%v) made %d wait calls with %d signals in %v: it spun", timeout, n, interrupted, elapsed)
 			}
 		}
