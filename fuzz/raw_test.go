@@ -3,15 +3,12 @@ package fuzz_test
 import (
 	"encoding/binary"
 	"fmt"
-	"maps"
-	"os"
-	"regexp"
 	"runtime"
-	"strconv"
 	"testing"
 	"unsafe"
 
 	"github.com/rawpoll/epoll"
+	"github.com/rawpoll/epoll/internal/arch"
 )
 
 // layout is struct epoll_event as the kernel writes it for one
@@ -21,36 +18,20 @@ type layout struct {
 	order            binary.ByteOrder
 }
 
-// layouts is the table in LAYOUT.md (TestLayoutDoc keeps the two equal). It
-// is written down from the kernel headers and C ABIs, not computed from
-// epoll.Event, so that the kernel's bytes can be checked against it.
-var layouts = map[string]layout{
-	"amd64":    {12, 4, binary.LittleEndian}, // packed on x86-64
-	"386":      {12, 4, binary.LittleEndian}, // i386 aligns __u64 to 4
-	"arm":      {16, 8, binary.LittleEndian},
-	"arm64":    {16, 8, binary.LittleEndian},
-	"loong64":  {16, 8, binary.LittleEndian},
-	"mips":     {16, 8, binary.BigEndian},
-	"mipsle":   {16, 8, binary.LittleEndian},
-	"mips64":   {16, 8, binary.BigEndian},
-	"mips64le": {16, 8, binary.LittleEndian},
-	"ppc64":    {16, 8, binary.BigEndian},
-	"ppc64le":  {16, 8, binary.LittleEndian},
-	"riscv64":  {16, 8, binary.LittleEndian},
-	"s390x":    {16, 8, binary.BigEndian},
-}
-
 func (l layout) String() string {
 	return fmt.Sprintf("%d bytes, data at %d, %v", l.size, l.dataOffset, l.order)
 }
 
+// thisLayout is internal/arch's entry for this GOARCH, which is written down
+// from the kernel headers and C ABIs, not computed from epoll.Event, so that
+// the kernel's bytes can be checked against it.
 func thisLayout(t testing.TB) layout {
 	t.Helper()
-	l, ok := layouts[runtime.GOARCH]
+	a, ok := arch.Lookup(runtime.GOARCH)
 	if !ok {
-		t.Fatalf("no documented struct epoll_event layout for GOARCH=%s: add it to LAYOUT.md and layouts", runtime.GOARCH)
+		t.Fatalf("no struct epoll_event layout for GOARCH=%s: add it to internal/arch", runtime.GOARCH)
 	}
-	return l
+	return layout{a.Size, a.DataOffset, a.Order()}
 }
 
 // The table's byte order must be the machine's.
@@ -58,7 +39,7 @@ func TestLayoutByteOrder(t *testing.T) {
 	l := thisLayout(t)
 	probe := []byte{1, 2, 3, 4}
 	if l.order.Uint32(probe) != binary.NativeEndian.Uint32(probe) {
-		t.Errorf("layouts[%q] says %v, but this machine is not", runtime.GOARCH, l.order)
+		t.Errorf("internal/arch says %s is %v, but this machine is not", runtime.GOARCH, l.order)
 	}
 }
 
@@ -142,24 +123,4 @@ func allBytes(b []byte, v byte) bool {
 		}
 	}
 	return true
-}
-
-// LAYOUT.md's table and layouts must say the same, so that what the fuzz
-// target checks is what the documentation teaches.
-func TestLayoutDoc(t *testing.T) {
-	doc, err := os.ReadFile("../LAYOUT.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	row := regexp.MustCompile("(?m)^\\| `(\\w+)` \\| (\\d+) \\| (\\d+) \\| (little|big) \\|")
-	orders := map[string]binary.ByteOrder{"little": binary.LittleEndian, "big": binary.BigEndian}
-	documented := make(map[string]layout)
-	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {
-		size, _ := strconv.Atoi(m[2])
-		off, _ := strconv.Atoi(m[3])
-		documented[m[1]] = layout{size, off, orders[m[4]]}
-	}
-	if !maps.Equal(documented, layouts) {
-		t.Errorf("LAYOUT.md's table says\n%v\nfuzz/raw_test.go's layouts say\n%v", documented, layouts)
-	}
 }

@@ -16,19 +16,17 @@ export DEBIAN_FRONTEND=noninteractive
 fuzztime=${FUZZTIME:-25s}
 arches=${REPLAY_ARCHES-arm64}
 
-qemu_for() { # GOARCH -> qemu-user binary name
-	case $1 in
-	arm64) echo qemu-aarch64-static ;;
-	loong64) echo qemu-loongarch64-static ;;
-	mips64le) echo qemu-mips64el-static ;;
-	mipsle) echo qemu-mipsel-static ;;
-	*) echo "qemu-$1-static" ;;
-	esac
+qemu_for() { # GOARCH -> qemu-user binary name, from internal/arch
+	local q
+	q=$(go run ./internal/arch/archtable -f '{{.Qemu}}' "$1")
+	[ -n "$q" ] || { echo "fuzz.sh: GOARCH=$1 runs natively here: replay it with go test" >&2; return 1; }
+	echo "$q"
 }
 
 if [ -n "$arches" ]; then
 	for arch in $arches; do
-		if ! command -v "$(qemu_for "$arch")" >/dev/null; then
+		qemu=$(qemu_for "$arch")
+		if ! command -v "$qemu" >/dev/null; then
 			apt-get update -q
 			apt-get install -y -q --no-install-recommends qemu-user-static
 			break

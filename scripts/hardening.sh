@@ -15,11 +15,8 @@ export PATH="$PATH:/usr/local/go/bin"
 out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 
-declare -A QEMU=(
-	[arm64]=aarch64 [arm]=arm [riscv64]=riscv64 [loong64]=loongarch64
-	[ppc64le]=ppc64le [ppc64]=ppc64 [s390x]=s390x [mips64le]=mips64el
-	[mips64]=mips64 [mipsle]=mipsel [mips]=mips
-)
+declare -A QEMU=() # GOARCH -> qemu-user binary, from internal/arch
+while read -r arch qemu; do QEMU[$arch]=$qemu; done < <(go run ./internal/arch/archtable -f '{{.GOARCH}} {{.Qemu}}')
 for arch in "$@"; do
 	[ -n "${QEMU[$arch]:-}" ] || { echo "no qemu-user for GOARCH=$arch" >&2; exit 2; }
 done
@@ -44,6 +41,6 @@ go test -c -o "$out/epoll.test" .
 run "$(go env GOARCH)" "$out/epoll.test"
 for arch in "$@"; do
 	CGO_ENABLED=0 GOARCH=$arch go test -c -o "$out/epoll.$arch.test" .
-	run "$arch" "qemu-${QEMU[$arch]}-static" "$out/epoll.$arch.test"
+	run "$arch" "${QEMU[$arch]}" "$out/epoll.$arch.test"
 done
 exit "$failed"

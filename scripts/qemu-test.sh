@@ -14,13 +14,14 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin" CGO_ENABLED=0
 
 # GOARCH and the qemu-user binary that runs it ("" runs it natively: this
-# kernel runs 386 binaries, and qemu-i386 7.2 crashes every Go binary).
-declare -A QEMU=(
-	[amd64]="" [386]="" [arm64]=aarch64 [arm]=arm [riscv64]=riscv64
-	[loong64]=loongarch64 [ppc64le]=ppc64le [ppc64]=ppc64 [s390x]=s390x
-	[mips64le]=mips64el [mips64]=mips64 [mipsle]=mipsel [mips]=mips
-)
-ALL="amd64 386 arm64 arm riscv64 loong64 ppc64le ppc64 s390x mips64le mips64 mipsle mips"
+# kernel runs 386 binaries, and qemu-i386 7.2 crashes every Go binary), from
+# the one table of architectures, internal/arch.
+declare -A QEMU=()
+ALL=""
+while read -r arch qemu; do
+	QEMU[$arch]=${qemu#-} ALL+=" $arch"
+done < <(go run ./internal/arch/archtable -f '{{.GOARCH}} {{or .Qemu "-"}}')
+[ -n "$ALL" ] || { echo "qemu-test: could not read internal/arch's table" >&2; exit 1; }
 arches=${*:-$ALL}
 
 if ! command -v qemu-aarch64-static >/dev/null; then
@@ -40,23 +41,14 @@ result() { # result PASS|FAIL WHAT DETAIL
 	[ "$1" = PASS ] || failed=1
 }
 
-# Platforms: unsupported.go must be in the build exactly where the matrix
-# has no arch, and a real build there must stop with its message first.
+# Platforms: internal/arch's TestPlatforms asks go/build, for every platform
+# in `go tool dist list`, that unsupported.go is built exactly where the
+# table has no arch; two real builds here check that its message comes first.
 check_platforms() {
-	local p os arch files msg bad="" refused=0 built=0
-	for p in $(go tool dist list); do
-		os=${p%/*} arch=${p#*/}
-		files=$(GOOS=$os GOARCH=$arch go list -f '{{join .GoFiles " "}}' .)
-		if [ "$os" = linux ] && [ -n "${QEMU[$arch]+x}" ]; then
-			[[ " $files " != *" unsupported.go "* ]] || bad+=" $p(refused)"
-			built=$((built + 1))
-		elif [ "$os" = linux ]; then
-			bad+=" $p(not in the matrix: add sys_linux_$arch.go)"
-		else
-			[[ " $files " == *" unsupported.go "* ]] || bad+=" $p(not refused)"
-			refused=$((refused + 1))
-		fi
-	done
+	local p msg bad="" out
+	if ! out=$(go test -count=1 -run '^TestPlatforms$' -v ./internal/arch 2>&1); then
+		bad+=" $(grep -E 'arch_test.go:[0-9]+:' <<<"$out" | head -n 5 | tr -s ' \n' ' ')"
+	fi
 	# Two real builds (each compiles the standard library for a new
 	# platform): another OS, and android, which has the linux build tag.
 	for p in darwin/arm64 android/arm64; do
@@ -64,7 +56,7 @@ check_platforms() {
 		[[ "$msg" == *"epoll: unsupported platform"* ]] || bad+=" $p(build said: ${msg:-nothing})"
 	done
 	if [ -z "$bad" ]; then
-		result PASS platforms "$built linux arches build; $refused other platforms refused with \"epoll: unsupported platform\""
+		result PASS platforms "$(grep -oE '[0-9]+ linux arches build; [0-9]+ other platforms are refused' <<<"$out"), with \"epoll: unsupported platform\""
 	else
 		result FAIL platforms "$bad"
 	fi
@@ -83,7 +75,7 @@ for arch in $arches; do
 	[ -n "${QEMU[$arch]+x}" ] || { result FAIL "linux/$arch" "unknown arch"; continue; }
 	q=${QEMU[$arch]}
 	run=() how=native
-	[ -z "$q" ] || { run=("qemu-$q-static"); how="qemu-$q"; }
+	[ -z "$q" ] || { run=("$q"); how="$q"; }
 	for pkg in $pkgs; do
 		name="linux/$arch $pkg"
 		base=$(basename "$(cd "$pkg" && pwd)")
@@ -112,7 +104,7 @@ done
 
 total=$((SECONDS - start))
 if [ "$failed" = 0 ]; then
-	echo "qemu-test: PASS ($(echo $arches | wc -w) arches, ${total}s)"
+	echo "qemu-test: PASS ($(wc -w <<<"$arches") arches, ${total}s)"
 else
 	echo "qemu-test: FAIL (${total}s)"
 	exit 1

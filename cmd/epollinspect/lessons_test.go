@@ -15,10 +15,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-// linuxArches are the architectures LAYOUT.md covers.
-var linuxArches = []string{"386", "amd64", "arm", "arm64", "loong64", "mips", "mipsle", "mips64", "mips64le", "ppc64", "ppc64le", "riscv64", "s390x"}
+	"github.com/rawpoll/epoll/internal/arch"
+)
 
 func goCmd(t *testing.T, env []string, args ...string) string {
 	t.Helper()
@@ -51,15 +50,14 @@ func readFile(t *testing.T, path string) string {
 // a nil signal mask) everywhere, and one code path serves all.
 func TestEpollPwaitIsTheOnlyWaitEverywhere(t *testing.T) {
 	root := goroot(t)
-	noWait := []string{"arm64", "loong64", "riscv64"}
-	for _, arch := range linuxArches {
-		table := readFile(t, filepath.Join(root, "src", "syscall", "zsysnum_linux_"+arch+".go"))
+	for _, a := range arch.All {
+		table := readFile(t, filepath.Join(root, "src", "syscall", "zsysnum_linux_"+a.GOARCH+".go"))
 		hasWait := regexp.MustCompile(`\bSYS_EPOLL_WAIT\s*=`).MatchString(table)
 		if !regexp.MustCompile(`\bSYS_EPOLL_PWAIT\s*=`).MatchString(table) {
-			t.Errorf("%s: no SYS_EPOLL_PWAIT in the syscall package", arch)
+			t.Errorf("%s: no SYS_EPOLL_PWAIT in the syscall package", a.GOARCH)
 		}
-		if want := !slices.Contains(noWait, arch); hasWait != want {
-			t.Errorf("%s: SYS_EPOLL_WAIT defined: %v, LAYOUT.md says %v", arch, hasWait, want)
+		if want := !a.GenericSyscalls; hasWait != want {
+			t.Errorf("%s: SYS_EPOLL_WAIT defined: %v, internal/arch says %v", a.GOARCH, hasWait, want)
 		}
 	}
 	files, err := filepath.Glob("../../sys_linux_*.go")
@@ -80,20 +78,19 @@ func TestEpollPwaitIsTheOnlyWaitEverywhere(t *testing.T) {
 // own constants instead.
 func TestStdlibEPOLLETSign(t *testing.T) {
 	root := goroot(t)
-	negative := []string{"386", "amd64", "arm"}
 	re := regexp.MustCompile(`\bEPOLLET\s*=\s*(-?0x[0-9a-f]+)`)
-	for _, arch := range linuxArches {
-		m := re.FindStringSubmatch(readFile(t, filepath.Join(root, "src", "syscall", "zerrors_linux_"+arch+".go")))
+	for _, a := range arch.All {
+		m := re.FindStringSubmatch(readFile(t, filepath.Join(root, "src", "syscall", "zerrors_linux_"+a.GOARCH+".go")))
 		if m == nil {
-			t.Errorf("%s: no EPOLLET in the syscall package", arch)
+			t.Errorf("%s: no EPOLLET in the syscall package", a.GOARCH)
 			continue
 		}
 		want := "0x80000000"
-		if slices.Contains(negative, arch) {
+		if a.StdlibEPOLLETNegative {
 			want = "-0x80000000"
 		}
 		if m[1] != want {
-			t.Errorf("%s: syscall.EPOLLET = %s, LAYOUT.md says %s", arch, m[1], want)
+			t.Errorf("%s: syscall.EPOLLET = %s, internal/arch says %s", a.GOARCH, m[1], want)
 		}
 	}
 

@@ -29,6 +29,7 @@ import (
 	"unsafe"
 
 	"github.com/rawpoll/epoll"
+	"github.com/rawpoll/epoll/internal/arch"
 )
 
 func main() {
@@ -125,6 +126,14 @@ func run(w io.Writer) error {
 		// one epoll.Event wrote: C code, or syscall.EpollEvent, reading the
 		// same epoll fd would see the token byte-swapped.
 		return fmt.Errorf("data is stored %s, but this machine is %s", endian(littleData), endian(!littleData))
+	}
+	// The bytes must also agree with the table the tests check against.
+	a, ok := arch.Lookup(runtime.GOARCH)
+	if !ok {
+		return fmt.Errorf("linux/%s is not in internal/arch's table", runtime.GOARCH)
+	}
+	if found := (arch.Layout{Size: size, DataOffset: dataOff, BigEndian: !littleData}); a.Layout() != found {
+		return fmt.Errorf("internal/arch's table says %+v for linux/%s, the kernel wrote %+v", a.Layout(), runtime.GOARCH, found)
 	}
 	fd, _ := reflect.TypeOf(syscall.EpollEvent{}).FieldByName("Fd")
 	if int(fd.Offset) == dataOff {

@@ -1,0 +1,136 @@
+// Package arch is the one table of the Linux architectures the epoll
+// package supports: how each is run in tests (natively or under which
+// qemu-user), what Debian calls it and which of its kernels boots in
+// scripts/kernel-test.sh, and the kernel's struct epoll_event layout there.
+//
+// The tests, the inspector (cmd/epollinspect) and, through
+// internal/arch/archtable, the shell scripts read it; adding an
+// architecture is one entry here plus its sys_linux_*.go file. The root
+// package does not import it (it stays standard library only and
+// vendorable); its build constraints are checked against this table by
+// this package's tests instead.
+//
+// The layouts are written down from the kernel headers and each C ABI, not
+// computed from epoll.Event, so that Event and the bytes the kernel writes
+// can be checked against them.
+package arch
+
+import (
+	"encoding/binary"
+	"slices"
+)
+
+// Arch is one supported GOARCH (with GOOS=linux).
+type Arch struct {
+	GOARCH string
+
+	// QemuUser is the name qemu-user gives the architecture
+	// (qemu-<QemuUser>-static), or "" where tests run natively: amd64,
+	// and 386, which the x86-64 kernel runs itself (and qemu-i386 7.2
+	// crashes every Go binary).
+	QemuUser string
+
+	// Debian is Debian's name for the architecture (dpkg --print-architecture),
+	// and KernelFlavour the linux-image-<flavour> that scripts/kernel-test.sh
+	// boots under qemu-system, or "" if it boots none for this arch.
+	Debian, KernelFlavour string
+
+	// Size and DataOffset are sizeof(struct epoll_event) and
+	// offsetof(data); BigEndian is the byte order of both fields. Why
+	// says what gives that size, for LAYOUT.md's table.
+	Size, DataOffset int
+	BigEndian        bool
+	Why              string
+
+	// GenericSyscalls is true where the kernel uses the generic system
+	// call table (include/uapi/asm-generic/unistd.h), which has no
+	// epoll_wait and no epoll_create: only epoll_pwait and epoll_create1.
+	GenericSyscalls bool
+
+	// StdlibEPOLLETNegative is true where the syscall package declares
+	// EPOLLET as -0x80000000 (an untyped constant that does not fit a
+	// uint32) rather than 0x80000000.
+	StdlibEPOLLETNegative bool
+}
+
+// All is every supported architecture, in LAYOUT.md's order.
+var All = []Arch{
+	{GOARCH: "amd64", Debian: "amd64",
+		Size: 12, DataOffset: 4, Why: "packed on x86-64", StdlibEPOLLETNegative: true},
+	{GOARCH: "386", Debian: "i386", KernelFlavour: "686",
+		Size: 12, DataOffset: 4, Why: "i386 aligns `__u64` to 4", StdlibEPOLLETNegative: true},
+	{GOARCH: "arm", QemuUser: "arm", Debian: "armhf", KernelFlavour: "armmp-lpae",
+		Size: 16, DataOffset: 8, Why: "EABI aligns `__u64` to 8", StdlibEPOLLETNegative: true},
+	{GOARCH: "arm64", QemuUser: "aarch64", Debian: "arm64", KernelFlavour: "arm64",
+		Size: 16, DataOffset: 8, Why: "natural alignment", GenericSyscalls: true},
+	{GOARCH: "loong64", QemuUser: "loongarch64", Debian: "loong64",
+		Size: 16, DataOffset: 8, Why: "natural alignment", GenericSyscalls: true},
+	{GOARCH: "mips", QemuUser: "mips", Debian: "mips",
+		Size: 16, DataOffset: 8, BigEndian: true, Why: "o32 aligns `__u64` to 8"},
+	{GOARCH: "mipsle", QemuUser: "mipsel", Debian: "mipsel", KernelFlavour: "4kc-malta",
+		Size: 16, DataOffset: 8, Why: "o32 aligns `__u64` to 8"},
+	{GOARCH: "mips64", QemuUser: "mips64", Debian: "mips64",
+		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment"},
+	{GOARCH: "mips64le", QemuUser: "mips64el", Debian: "mips64el", KernelFlavour: "5kc-malta",
+		Size: 16, DataOffset: 8, Why: "natural alignment"},
+	{GOARCH: "ppc64", QemuUser: "ppc64", Debian: "ppc64",
+		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment"},
+	{GOARCH: "ppc64le", QemuUser: "ppc64le", Debian: "ppc64el", KernelFlavour: "powerpc64le",
+		Size: 16, DataOffset: 8, Why: "natural alignment"},
+	{GOARCH: "riscv64", QemuUser: "riscv64", Debian: "riscv64",
+		Size: 16, DataOffset: 8, Why: "natural alignment", GenericSyscalls: true},
+	{GOARCH: "s390x", QemuUser: "s390x", Debian: "s390x", KernelFlavour: "s390x",
+		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment"},
+}
+
+// Lookup returns the entry for goarch.
+func Lookup(goarch string) (Arch, bool) {
+	i := slices.IndexFunc(All, func(a Arch) bool { return a.GOARCH == goarch })
+	if i < 0 {
+		return Arch{}, false
+	}
+	return All[i], true
+}
+
+// Names returns every GOARCH in All, in its order.
+func Names() []string {
+	names := make([]string, len(All))
+	for i, a := range All {
+		names[i] = a.GOARCH
+	}
+	return names
+}
+
+// Order is the byte order of the event bits and of data.
+func (a Arch) Order() binary.ByteOrder {
+	if a.BigEndian {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
+}
+
+// Endian is "big" or "little".
+func (a Arch) Endian() string {
+	if a.BigEndian {
+		return "big"
+	}
+	return "little"
+}
+
+// Qemu is the qemu-user binary that runs this arch's programs, or "" where
+// they run natively.
+func (a Arch) Qemu() string {
+	if a.QemuUser == "" {
+		return ""
+	}
+	return "qemu-" + a.QemuUser + "-static"
+}
+
+// Layout is the part of the entry that an Event must match.
+type Layout struct {
+	Size, DataOffset int
+	BigEndian        bool
+}
+
+// Layout returns the entry's struct epoll_event layout.
+func (a Arch) Layout() Layout { return Layout{a.Size, a.DataOffset, a.BigEndian} }
