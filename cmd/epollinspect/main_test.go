@@ -1,59 +1,77 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"regexp"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/rawpoll/epoll/internal/arch"
 )
+
+var update = flag.Bool("update", false, "rewrite LAYOUT.md's quote for this arch (and the pictures drawn here) with what the inspector prints now")
+
+const layoutDoc = "../../LAYOUT.md"
 
 // quoteRE finds the inspector output quoted in LAYOUT.md: a marker comment
 // naming the arch, then a text block.
 var quoteRE = regexp.MustCompile("(?s)<!-- epollinspect linux/(\\w+) [^>]*-->\n```text\n(.*?)```")
 
-// mustQuote are the arches whose output LAYOUT.md must quote.
-var mustQuote = []string{"amd64", "arm64"}
-
-func quotes(t *testing.T) map[string]string {
+// quotes returns LAYOUT.md and, for each arch it quotes, where the quote's
+// text starts and ends in it. Every arch of internal/arch must be quoted
+// once, and nothing else.
+func quotes(t *testing.T) (string, map[string][2]int) {
 	t.Helper()
-	doc, err := os.ReadFile("../../LAYOUT.md")
+	doc, err := os.ReadFile(layoutDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := make(map[string]string)
-	for _, m := range quoteRE.FindAllStringSubmatch(string(doc), -1) {
-		if _, dup := q[m[1]]; dup {
-			t.Errorf("LAYOUT.md quotes linux/%s twice", m[1])
+	q := make(map[string][2]int)
+	for _, m := range quoteRE.FindAllStringSubmatchIndex(string(doc), -1) {
+		a := string(doc[m[2]:m[3]])
+		if _, dup := q[a]; dup {
+			t.Errorf("LAYOUT.md quotes linux/%s twice", a)
 		}
-		q[m[1]] = m[2]
+		if _, ok := arch.Lookup(a); !ok {
+			t.Errorf("LAYOUT.md quotes linux/%s, which internal/arch lacks", a)
+		}
+		q[a] = [2]int{m[4], m[5]}
 	}
-	for _, arch := range mustQuote {
-		if q[arch] == "" {
-			t.Errorf("LAYOUT.md has no epollinspect output for linux/%s", arch)
+	for _, a := range arch.Names() {
+		if _, ok := q[a]; !ok {
+			t.Errorf("LAYOUT.md has no epollinspect output for linux/%s", a)
 		}
 	}
-	return q
+	return string(doc), q
 }
 
 // Each arch checks its own quote: run the inspector in-process and compare
 // with LAYOUT.md, so the arm64 quote is checked wherever the arm64 test
-// binary runs (under qemu-user in CI, or on a real arm64 kernel). On an arch
-// LAYOUT.md does not quote, the inspector must still find that epoll.Event
-// matches the kernel's bytes.
+// binary runs (under qemu-user in scripts/qemu-test.sh, or on a real arm64
+// kernel). With -update it rewrites that quote instead.
 func TestLayoutQuote(t *testing.T) {
-	q := quotes(t)
+	doc, q := quotes(t)
 	var out strings.Builder
 	if err := run(&out); err != nil {
 		t.Fatalf("epollinspect: %v\noutput so far:\n%s", err, out.String())
 	}
-	want, ok := q[runtime.GOARCH]
+	span, ok := q[runtime.GOARCH]
 	if !ok {
-		t.Logf("LAYOUT.md quotes no output for linux/%s; the inspector found epoll.Event right:\n%s", runtime.GOARCH, out.String())
-		return
+		t.Fatalf("LAYOUT.md quotes no output for linux/%s. The inspector prints:\n%s", runtime.GOARCH, out.String())
 	}
-	if out.String() != want {
-		t.Errorf("LAYOUT.md's quote for linux/%s is stale. The inspector prints now:\n%s\nLAYOUT.md quotes:\n%s", runtime.GOARCH, out.String(), want)
+	want := doc[span[0]:span[1]]
+	switch {
+	case out.String() == want:
+	case *update:
+		doc = doc[:span[0]] + out.String() + doc[span[1]:]
+		if err := os.WriteFile(layoutDoc, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("rewrote LAYOUT.md's quote for linux/%s", runtime.GOARCH)
+	default:
+		t.Errorf("LAYOUT.md's quote for linux/%s is stale (go test -update on that arch rewrites it). The inspector prints now:\n%s\nLAYOUT.md quotes:\n%s", runtime.GOARCH, out.String(), want)
 	}
 }
 
