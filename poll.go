@@ -90,11 +90,12 @@ var ErrClosed = errors.New("use of closed epoll instance")
 // OpError reports a failed operation. It names the operation and the file
 // descriptor it was applied to, and wraps the cause: a syscall.Errno or
 // ErrClosed, so errors.Is(err, syscall.EPERM) and errors.Is(err, ErrClosed)
-// work.
+// work. For "setbusypoll" and "busypoll" the Errno is wrapped once more, in
+// an error that says what it means there (see ErrBusyPollUnsupported).
 type OpError struct {
-	Op  string // "epoll_create1", "register", "reregister", "deregister", "wait", "eventfd2", "wake" or "close"
+	Op  string // "epoll_create1", "register", "reregister", "deregister", "wait", "eventfd2", "wake", "close", "setbusypoll" or "busypoll"
 	Fd  int    // the registered fd, or the epoll or eventfd for the other operations
-	Err error  // a syscall.Errno or ErrClosed
+	Err error  // a syscall.Errno or ErrClosed, or an error wrapping an Errno
 }
 
 func (e *OpError) Error() string {

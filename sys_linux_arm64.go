@@ -7,8 +7,17 @@ const (
 	sysEpollCreate1 = 20
 	sysEpollCtl     = 21
 	sysEpollPwait   = 22
+	sysIoctl        = 29
 	sysClose        = 57
 	sysRead         = 63
 	sysWrite        = 64
 	sysEpollPwait2  = 441
+)
+
+// The ioctl request encoding (_IOC), from include/uapi/asm-generic/ioctl.h:
+// 14 size bits, then 2 direction bits with write = 1 and read = 2.
+const (
+	iocSizeBits = 14
+	iocWrite    = 1
+	iocRead     = 2
 )

@@ -9,9 +9,19 @@ const (
 	sysRead         = 5000
 	sysWrite        = 5001
 	sysClose        = 5003
+	sysIoctl        = 5015
 	sysEpollCtl     = 5208
 	sysEpollPwait   = 5272
 	sysEventfd2     = 5284
 	sysEpollCreate1 = 5285
 	sysEpollPwait2  = 5441
+)
+
+// The ioctl request encoding (_IOC), from arch/mips/include/uapi/asm/ioctl.h,
+// which overrides the generic one: 13 size bits, then 3 direction bits with
+// write = 4 and read = 2.
+const (
+	iocSizeBits = 13
+	iocWrite    = 4
+	iocRead     = 2
 )

@@ -9,9 +9,19 @@ const (
 	sysRead         = 4003
 	sysWrite        = 4004
 	sysClose        = 4006
+	sysIoctl        = 4054
 	sysEpollCtl     = 4249
 	sysEpollPwait   = 4313
 	sysEventfd2     = 4325
 	sysEpollCreate1 = 4326
 	sysEpollPwait2  = 4441
+)
+
+// The ioctl request encoding (_IOC), from arch/mips/include/uapi/asm/ioctl.h,
+// which overrides the generic one: 13 size bits, then 3 direction bits with
+// write = 4 and read = 2.
+const (
+	iocSizeBits = 13
+	iocWrite    = 4
+	iocRead     = 2
 )
