@@ -51,6 +51,13 @@ type Arch struct {
 	// EPOLLET as -0x80000000 (an untyped constant that does not fit a
 	// uint32) rather than 0x80000000.
 	StdlibEPOLLETNegative bool
+
+	// IoctlDir3Bits is true where the ioctl request encoding (_IOC) has 13
+	// size bits and then 3 direction bits at bit 29 with write = 4
+	// (arch/mips and arch/powerpc uapi/asm/ioctl.h), not the generic 14
+	// size bits and 2 direction bits at bit 30 with write = 1. Read = 2 on
+	// both. It decides the busy-poll request numbers (LAYOUT.md).
+	IoctlDir3Bits bool
 }
 
 // All is every supported architecture, in LAYOUT.md's order.
@@ -66,17 +73,17 @@ var All = []Arch{
 	{GOARCH: "loong64", QemuUser: "loongarch64", Debian: "loong64",
 		Size: 16, DataOffset: 8, Why: "natural alignment", GenericSyscalls: true},
 	{GOARCH: "mips", QemuUser: "mips", Debian: "mips",
-		Size: 16, DataOffset: 8, BigEndian: true, Why: "o32 aligns `__u64` to 8"},
+		Size: 16, DataOffset: 8, BigEndian: true, Why: "o32 aligns `__u64` to 8", IoctlDir3Bits: true},
 	{GOARCH: "mipsle", QemuUser: "mipsel", Debian: "mipsel", KernelFlavour: "4kc-malta",
-		Size: 16, DataOffset: 8, Why: "o32 aligns `__u64` to 8"},
+		Size: 16, DataOffset: 8, Why: "o32 aligns `__u64` to 8", IoctlDir3Bits: true},
 	{GOARCH: "mips64", QemuUser: "mips64", Debian: "mips64",
-		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment"},
+		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment", IoctlDir3Bits: true},
 	{GOARCH: "mips64le", QemuUser: "mips64el", Debian: "mips64el", KernelFlavour: "5kc-malta",
-		Size: 16, DataOffset: 8, Why: "natural alignment"},
+		Size: 16, DataOffset: 8, Why: "natural alignment", IoctlDir3Bits: true},
 	{GOARCH: "ppc64", QemuUser: "ppc64", Debian: "ppc64",
-		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment"},
+		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment", IoctlDir3Bits: true},
 	{GOARCH: "ppc64le", QemuUser: "ppc64le", Debian: "ppc64el", KernelFlavour: "powerpc64le",
-		Size: 16, DataOffset: 8, Why: "natural alignment"},
+		Size: 16, DataOffset: 8, Why: "natural alignment", IoctlDir3Bits: true},
 	{GOARCH: "riscv64", QemuUser: "riscv64", Debian: "riscv64",
 		Size: 16, DataOffset: 8, Why: "natural alignment", GenericSyscalls: true},
 	{GOARCH: "s390x", QemuUser: "s390x", Debian: "s390x", KernelFlavour: "s390x",
