@@ -444,23 +444,34 @@ func TestOneshotRearm(t *testing.T) {
 	expect(t, "disarmed again", nil, poll(t, p, 0))
 }
 
-// With several Polls blocked on one fd, Exclusive wakes one of them.
+// With several Polls blocked on one fd, Exclusive wakes one of them. The
+// write decides which Polls get the event, so each Wait waits forever and a
+// Waker ends it afterwards: no timeout that a slow machine could miss.
 func TestExclusiveWakesOnePoll(t *testing.T) {
 	for _, mode := range []Interest{0, Exclusive} {
 		efd := eventfd(t)
 		var mu sync.Mutex
 		woken := 0
 		var dones []chan struct{}
+		var wakers []*Waker
 		for i := 0; i < 2; i++ {
 			p := newPoll(t)
 			register(t, p, efd, Token(i), Readable|mode)
+			wk, err := NewWaker(p.Registry(), 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer wk.Close()
+			wakers = append(wakers, wk)
 			tid, done := lockedThread(func() {
-				events, err := p.Wait(make([]Event, 4), 500*time.Millisecond)
+				events, err := p.Wait(make([]Event, 4), Forever)
 				if err != nil {
 					t.Error(err)
 				}
 				mu.Lock()
-				woken += len(events)
+				for _, e := range events {
+					woken += b2i(e.Token() != 100)
+				}
 				mu.Unlock()
 			})
 			waitBlocked(t, tid)
@@ -468,6 +479,11 @@ func TestExclusiveWakesOnePoll(t *testing.T) {
 		}
 		if err := writeEventfd(efd); err != nil {
 			t.Fatal(err)
+		}
+		for _, wk := range wakers {
+			if err := wk.Wake(); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for _, d := range dones {
 			<-d
@@ -686,49 +702,58 @@ func TestSignalsDuringTimedWait(t *testing.T) {
 	signal.Notify(sigs, syscall.SIGUSR1)
 	defer signal.Stop(sigs)
 	forEachWaitPath(t, func(t *testing.T) {
-		p := newPoll(t)
-		r, _ := pipe(t)
-		register(t, p, r, 1, Readable)
-		const timeout = 200 * time.Millisecond
-		retriesBefore := eintrRetries.Load()
-		stop := make(chan struct{})
-		var elapsed time.Duration
-		var events []got
-		var err error
-		tid, done := lockedThread(func() {
-			start := time.Now()
-			var evs []Event
-			evs, err = p.Wait(make([]Event, 4), timeout)
-			elapsed = time.Since(start)
-			events = summarize(evs)
-			close(stop)
-		})
-		pid := os.Getpid()
-		for sent := 0; ; sent++ {
-			select {
-			case <-stop:
-				<-done
-				if err != nil {
-					t.Fatalf("Wait during signals: %v", err)
-				}
-				expect(t, "signals are not events", nil, events)
-				if elapsed < timeout {
-					t.Errorf("Wait(%v) returned after %v", timeout, elapsed)
-				}
-				if eintrRetries.Load() == retriesBefore {
-					t.Errorf("%d signals sent but no EINTR seen: the test did not test", sent)
-				}
-				return
-			default:
+		// A slow machine may send no signal before a Wait ends: try
+		// again, a bounded number of times, until one was interrupted.
+		for attempt := 1; !signalsDuringTimedWait(t); attempt++ {
+			if attempt == 20 {
+				t.Fatalf("signals sent during %d Waits, no EINTR seen: the test did not test", attempt)
 			}
-			sig := syscall.SIGUSR1
-			if sent%2 == 1 {
-				sig = syscall.SIGURG // the runtime's preemption signal
-			}
-			syscall.Tgkill(pid, tid, sig)
-			time.Sleep(2 * time.Millisecond)
 		}
 	})
+}
+
+// signalsDuringTimedWait signals a thread in a timed Wait every 2 ms until
+// the Wait ends, checks the Wait, and reports whether a signal interrupted it.
+func signalsDuringTimedWait(t *testing.T) (interrupted bool) {
+	p := newPoll(t)
+	r, _ := pipe(t)
+	register(t, p, r, 1, Readable)
+	const timeout = 200 * time.Millisecond
+	retriesBefore := eintrRetries.Load()
+	stop := make(chan struct{})
+	var elapsed time.Duration
+	var events []got
+	var err error
+	tid, done := lockedThread(func() {
+		start := time.Now()
+		var evs []Event
+		evs, err = p.Wait(make([]Event, 4), timeout)
+		elapsed = time.Since(start)
+		events = summarize(evs)
+		close(stop)
+	})
+	pid := os.Getpid()
+	for sent := 0; ; sent++ {
+		select {
+		case <-stop:
+			<-done
+			if err != nil {
+				t.Fatalf("Wait during signals: %v", err)
+			}
+			expect(t, "signals are not events", nil, events)
+			if elapsed < timeout {
+				t.Errorf("Wait(%v) returned after %v", timeout, elapsed)
+			}
+			return eintrRetries.Load() != retriesBefore
+		default:
+		}
+		sig := syscall.SIGUSR1
+		if sent%2 == 1 {
+			sig = syscall.SIGURG // the runtime's preemption signal
+		}
+		syscall.Tgkill(pid, tid, sig)
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // ---- closing ----

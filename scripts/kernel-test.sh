@@ -216,7 +216,7 @@ boot() {
 		echo "FAIL: no result from the VM after ${took}s (timeout ${vm_timeout}s, or it crashed: see its console above)" >"$work/line-$goarch"
 		return 1
 	fi
-	local kernel binaries passed failed tests_passed tests_failed summary
+	local kernel binaries passed failed tests_passed tests_failed summary rss
 	kernel=$(sed -n 's/.* kernel=\([^ ]*\).*/\1/p' <<<"$result")
 	binaries=$(sed -n 's/.* binaries=\([0-9]*\).*/\1/p' <<<"$result")
 	passed=$(sed -n 's/.* passed=\([0-9]*\).*/\1/p' <<<"$result")
@@ -224,7 +224,10 @@ boot() {
 	# Top-level tests only; subtests are indented.
 	tests_passed=$(tr -d '\r' <"$serial" | grep -c '^--- PASS' || true)
 	tests_failed=$(tr -d '\r' <"$serial" | grep -c '^--- FAIL' || true)
-	summary="Linux $kernel, $passed/$binaries test binaries passed ($tests_passed tests passed, $tests_failed failed), boot and tests ${took}s"
+	# kinit's "KINIT PASS epoll.test (24.4s, peak RSS 30000 KiB)", per binary.
+	rss=$(tr -d '\r' <"$serial" | sed -n 's/.*KINIT \(PASS\|FAIL\) \([^ :]*\).*peak RSS \([0-9]*\) KiB.*/\2 \3/p' |
+		awk '{ printf "%s%s %.1f MiB", NR > 1 ? ", " : "", $1, $2 / 1024 }')
+	summary="Linux $kernel, $passed/$binaries test binaries passed ($tests_passed tests passed, $tests_failed failed), boot and tests ${took}s, peak RSS: ${rss:-unknown}"
 	if [ "$kernel" != "$release" ]; then
 		echo "FAIL: booted kernel $kernel, expected $release" >"$work/line-$goarch"
 		return 1

@@ -88,9 +88,12 @@ for arch in $arches; do
 		# it, so those runs exercise the epoll_pwait fallback.
 		env=()
 		[ -n "$q" ] || env=(EPOLL_TEST_REQUIRE_PWAIT2=1)
-		if (cd "$pkg" && env "${env[@]}" timeout 600 "${run[@]}" "$bin" -test.v -test.count=1 -test.timeout=9m) >"$log" 2>&1; then
+		# GNU time, where installed, gives the peak RSS (qemu's own included).
+		rss=() && [ ! -x /usr/bin/time ] || rss=(/usr/bin/time -f %M -o "$log.rss")
+		if (cd "$pkg" && env "${env[@]}" timeout 600 ${rss[@]+"${rss[@]}"} "${run[@]}" "$bin" -test.v -test.count=1 -test.timeout=9m) >"$log" 2>&1; then
 			pw=""
 			[ "$pkg" != . ] || pw=$(grep -q 'epoll_pwait2 unavailable' "$log" && echo ", epoll_pwait2 missing: fallback used" || echo ", epoll_pwait2 used")
+			[ ! -s "$log.rss" ] || pw+=", peak RSS $(awk '{ printf "%.1f", $1 / 1024 }' "$log.rss") MiB"
 			result PASS "$name" "$how, $(grep -c '^--- PASS' "$log") tests, $((SECONDS - t0))s$pw"
 		else
 			fails=$(grep -oE '^--- FAIL: [^ ]+' "$log" | cut -d' ' -f3 | awk 'NR <= 5 { printf "%s ", $0 } END { if (NR > 5) printf "and %d more", NR - 5 }' || true)

@@ -8,8 +8,8 @@
 // loopback interface, then runs each test binary listed in /kinit.tests, in
 // its own directory (its package's, in the copy of the module the runner
 // packed), with the flags in /kinit.args and the environment in /kinit.env,
-// one entry a line. It prints a PASS or FAIL line per binary and a final
-// line the runner parses:
+// one entry a line. It prints a PASS or FAIL line per binary, with its time
+// and peak RSS, and a final line the runner parses:
 //
 //	KINIT RESULT kernel=<uname -r> machine=<uname -m> binaries=N passed=N failed=N
 //
@@ -119,11 +119,19 @@ func run(bin string, args, env []string) bool {
 	start := time.Now()
 	err := cmd.Run()
 	took := time.Since(start).Round(time.Millisecond)
+	// The guest's memory is small (256 MiB on malta): say how much each
+	// binary took at its peak, from wait4's rusage (ru_maxrss is in KiB).
+	rss := "peak RSS unknown"
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = fmt.Sprintf("peak RSS %d KiB", ru.Maxrss)
+		}
+	}
 	if err != nil {
-		fmt.Printf("KINIT FAIL %s: %v (%v)\n", name, err, took)
+		fmt.Printf("KINIT FAIL %s: %v (%v, %s)\n", name, err, took, rss)
 		return false
 	}
-	fmt.Printf("KINIT PASS %s (%v)\n", name, took)
+	fmt.Printf("KINIT PASS %s (%v, %s)\n", name, took, rss)
 	return true
 }
 
