@@ -226,7 +226,7 @@ boot() {
 	tests_failed=$(tr -d '\r' <"$serial" | grep -c '^--- FAIL' || true)
 	# kinit's "KINIT PASS epoll.test (24.4s, peak RSS 30000 KiB)", per binary.
 	rss=$(tr -d '\r' <"$serial" | sed -n 's/.*KINIT \(PASS\|FAIL\) \([^ :]*\).*peak RSS \([0-9]*\) KiB.*/\2 \3/p' |
-		awk '{ printf "%s%s %.1f MiB", NR > 1 ? ", " : "", $1, $2 / 1024 }')
+		awk '{ printf "%s%s %.1f MiB", (NR > 1 ? ", " : ""), $1, $2 / 1024 }')
 	summary="Linux $kernel, $passed/$binaries test binaries passed ($tests_passed tests passed, $tests_failed failed), boot and tests ${took}s, peak RSS: ${rss:-unknown}"
 	if [ "$kernel" != "$release" ]; then
 		echo "FAIL: booted kernel $kernel, expected $release" >"$work/line-$goarch"
