@@ -615,9 +615,9 @@ func TestHardeningPollsOwnFd(t *testing.T) {
 	p := newPoll(t)
 	reg := p.Registry()
 	own := p.registry.closeFd
-	checkOpError(t, "Register", reg.Register(own, 1, Readable), "register", own, syscall.EBADF, "not an open file descriptor")
-	checkOpError(t, "Reregister", reg.Reregister(own, 1, Writable|Oneshot), "reregister", own, syscall.EBADF, "not an open file descriptor")
-	checkOpError(t, "Deregister", reg.Deregister(own), "deregister", own, syscall.EBADF, "not an open file descriptor")
+	checkOpError(t, "Register", reg.Register(own, 1, Readable), "register", own, syscall.EBADF, "the Poll's own eventfd")
+	checkOpError(t, "Reregister", reg.Reregister(own, 1, Writable|Oneshot), "reregister", own, syscall.EBADF, "the Poll's own eventfd")
+	checkOpError(t, "Deregister", reg.Deregister(own), "deregister", own, syscall.EBADF, "the Poll's own eventfd")
 
 	var err error
 	tid, done := lockedThread(func() { _, err = p.Wait(make([]Event, 4), Forever) })

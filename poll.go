@@ -36,19 +36,33 @@ type Token uint64
 // epoll.
 type Interest uint32
 
-// Kernel event bits from include/uapi/linux/eventpoll.h; the same on every
-// architecture. The syscall package's EPOLLET is negative on some
-// architectures, hence our own uint32 values.
+// The kernel's event bits, from include/uapi/linux/eventpoll.h, the same on
+// every architecture. Event.Events returns the first six; the last three are
+// the modes behind EdgeTriggered, Oneshot and Exclusive. They are uint32, the
+// type of Events, so they combine and compare without conversions: the
+// syscall package's EPOLLET is an untyped negative constant on some
+// architectures, which uint32(syscall.EPOLLET) refuses to compile.
 const (
-	epollIn        = 0x1
-	epollPri       = 0x2
-	epollOut       = 0x4
-	epollErr       = 0x8
-	epollHup       = 0x10
-	epollRdHup     = 0x2000
-	epollExclusive = 1 << 28
-	epollOneshot   = 1 << 30
-	epollET        = 1 << 31
+	EPOLLIN    uint32 = 0x1    // readable
+	EPOLLPRI   uint32 = 0x2    // urgent data
+	EPOLLOUT   uint32 = 0x4    // writable
+	EPOLLERR   uint32 = 0x8    // error condition; always reported
+	EPOLLHUP   uint32 = 0x10   // hang-up: both directions closed, or a pipe's other end gone; always reported
+	EPOLLRDHUP uint32 = 0x2000 // the peer shut down its writing half (sockets only)
+
+	EPOLLEXCLUSIVE uint32 = 1 << 28
+	EPOLLONESHOT   uint32 = 1 << 30
+	EPOLLET        uint32 = 1 << 31
+)
+
+// Short names for the package and its tests.
+const (
+	epollIn    = EPOLLIN
+	epollPri   = EPOLLPRI
+	epollOut   = EPOLLOUT
+	epollErr   = EPOLLERR
+	epollHup   = EPOLLHUP
+	epollRdHup = EPOLLRDHUP
 
 	epollCtlAdd = 1
 	epollCtlDel = 2
@@ -56,32 +70,49 @@ const (
 )
 
 const (
-	// Readable asks for events when the fd has data to read. With it the
-	// kernel is also asked to report a peer's half-close (EPOLLRDHUP), except
-	// together with Exclusive, which the kernel refuses to combine with it.
-	Readable Interest = epollIn
+	// Readable asks for events when the fd has data to read. It also asks
+	// for a peer's half-close (EPOLLRDHUP), as mio does: a reader wants to
+	// know, and a shut-down peer's EOF makes the fd readable anyway, so the
+	// extra bit costs no wake-ups. Together with Exclusive it does not, as
+	// the kernel refuses to combine the two.
+	Readable Interest = Interest(EPOLLIN)
 	// Writable asks for events when the fd can be written without blocking.
-	Writable Interest = epollOut
+	Writable Interest = Interest(EPOLLOUT)
 	// Priority asks for urgent data events, such as TCP out-of-band data.
-	Priority Interest = epollPri
+	Priority Interest = Interest(EPOLLPRI)
+	// ReadClosed asks for a peer's half-close (EPOLLRDHUP) explicitly. It
+	// is for registrations without Readable, such as Writable|ReadClosed
+	// for a socket the program only writes to: it learns that the peer has
+	// stopped sending without being woken for every byte it sends. With
+	// Readable it changes nothing. The kernel refuses it with Exclusive
+	// (EINVAL); Readable|Exclusive simply goes without it.
+	ReadClosed Interest = Interest(EPOLLRDHUP)
 
 	// EdgeTriggered reports a readiness change once, instead of on every
 	// Wait while the fd stays ready. Drain the fd until EAGAIN after each
 	// event, or the next one may never come.
-	EdgeTriggered Interest = epollET
+	EdgeTriggered Interest = Interest(EPOLLET)
 	// Oneshot disables the registration after its first event; Reregister
 	// arms it again.
-	Oneshot Interest = epollOneshot
+	Oneshot Interest = Interest(EPOLLONESHOT)
 	// Exclusive wakes only one of several Polls waiting on the same fd, to
 	// avoid a thundering herd. It cannot be used with Reregister, Oneshot,
 	// Priority or an epoll fd; the kernel answers EINVAL.
-	Exclusive Interest = epollExclusive
+	Exclusive Interest = Interest(EPOLLEXCLUSIVE)
 )
 
-const interestMask = Readable | Writable | Priority | EdgeTriggered | Oneshot | Exclusive
+const interestMask = Readable | Writable | Priority | ReadClosed | EdgeTriggered | Oneshot | Exclusive
 
-// Forever is a Wait timeout that blocks until an event arrives.
-const Forever time.Duration = -1
+// Forever is a Wait timeout without a deadline: Wait returns with events or
+// ErrClosed only. It is the largest Duration, which no arithmetic on real
+// deadlines produces by accident, unlike the -1 of epoll_wait.
+const Forever = time.Duration(math.MaxInt64)
+
+// maxTimeout is the longest timeout epoll_pwait can express: MaxInt32
+// milliseconds, about 24.8 days. Wait treats it and anything longer as
+// Forever on both wait paths, so that what a timeout means does not depend
+// on which path the process ended up on.
+const maxTimeout = math.MaxInt32 * time.Millisecond
 
 // ErrClosed is returned, wrapped in an *OpError, by every call on a Poll or
 // Waker after it has been closed, and by a Wait that Close interrupted.
@@ -96,6 +127,8 @@ type OpError struct {
 	Op  string // "epoll_create1", "register", "reregister", "deregister", "wait", "eventfd2", "wake", "close", "setbusypoll" or "busypoll"
 	Fd  int    // the registered fd, or the epoll or eventfd for the other operations
 	Err error  // a syscall.Errno or ErrClosed, or an error wrapping an Errno
+
+	note string // replaces the errno's usual hint when the cause is known better
 }
 
 func (e *OpError) Error() string {
@@ -111,6 +144,9 @@ func (e *OpError) Unwrap() error { return e.Err }
 
 // hint explains the errno values users meet most, in their own terms.
 func (e *OpError) hint() string {
+	if e.note != "" {
+		return e.note
+	}
 	errno, _ := e.Err.(syscall.Errno)
 	switch {
 	case errno == syscall.EPERM && e.Op == "register":
@@ -122,7 +158,7 @@ func (e *OpError) hint() string {
 	case errno == syscall.EBADF:
 		return "not an open file descriptor"
 	case errno == syscall.EINVAL && e.Op == "register":
-		return "the epoll fd itself, unknown interest bits, or Exclusive with Oneshot, Priority or an epoll fd"
+		return "the epoll fd itself, unknown interest bits, or Exclusive with Oneshot, Priority, ReadClosed or an epoll fd"
 	case errno == syscall.EINVAL && e.Op == "reregister":
 		return "unknown interest bits, or Exclusive, which cannot be reregistered"
 	case errno == syscall.EINVAL && e.Op == "wait":
@@ -196,6 +232,9 @@ type Registry struct {
 	closeFd int // eventfd that Close writes to end a blocked Wait; ctl refuses it
 	life    lifetime
 	wakers  wakerSet
+
+	closeMu   sync.Mutex // serializes Close, so that a failed one can be retried
+	closeDone bool       // Close has released both fds
 }
 
 // New creates a Poll with epoll_create1(EPOLL_CLOEXEC).
@@ -209,6 +248,7 @@ func New() (*Poll, error) {
 		rawSyscall(sysClose, epfd, 0, 0)
 		return nil, err
 	}
+	probePwait2(int(epfd))
 	p := &Poll{registry: Registry{epfd: int(epfd), closeFd: -1, life: newLifetime()}}
 	// Level-triggered and never read: once Close writes it, every wait
 	// returns at once. Its token is irrelevant because Wait reports
@@ -225,6 +265,20 @@ func New() (*Poll, error) {
 // Registry returns the Poll's registry.
 func (p *Poll) Registry() *Registry { return &p.registry }
 
+// Fd returns the epoll instance's file descriptor, or -1 once the Poll is
+// closed (or for a zero Poll). It is for nesting the Poll in another epoll
+// instance, or for parking it in Go's netpoller through a dup passed to
+// os.NewFile (see the example): the fd becomes readable when Wait would
+// return events. It stays the Poll's: do not close it, and stop using it
+// before Close, which closes it and frees the number for reuse.
+func (p *Poll) Fd() int {
+	r := &p.registry
+	if r.life.drained == nil || r.life.closed() {
+		return -1
+	}
+	return r.epfd
+}
+
 // Register asks for events of interest i on fd, reported with token t.
 func (r *Registry) Register(fd int, t Token, i Interest) error {
 	return r.ctl("register", epollCtlAdd, fd, r.events(i), t)
@@ -237,9 +291,15 @@ func (r *Registry) Reregister(fd int, t Token, i Interest) error {
 }
 
 // Deregister removes fd from the Poll. No events for it are reported by later
-// Waits. Closing fd removes it too, unless the file is still open through
-// another descriptor (a dup or a child process): then the kernel keeps
-// reporting it until Deregister.
+// Waits. Call it before closing fd.
+//
+// The kernel keys a registration on the open file and the fd number
+// together, and ends it by itself only when the last descriptor of that open
+// file is closed. An fd closed while a dup, a child process or an *os.File
+// still holds its file stays registered, reporting events under its old
+// token, and Deregister can no longer reach it: the closed number gives
+// EBADF, and a new file that reused the number is a different registration
+// (ENOENT, or, if it was registered too, that one is removed).
 func (r *Registry) Deregister(fd int) error {
 	return r.ctl("deregister", epollCtlDel, fd, 0, 0)
 }
@@ -258,26 +318,27 @@ func (r *Registry) events(i Interest) uint32 {
 }
 
 func (r *Registry) ctl(op string, ctlOp int, fd int, events uint32, t Token) error {
-	if fd < 0 || fd > math.MaxInt32 || fd == r.closeFd {
-		// The kernel reads an int; a larger value would be truncated into
-		// some other, possibly open, fd. Whoever passes closeFd holds a
-		// stale number: unregistering it would leave Close unable to wake
-		// a blocked Wait.
-		return &OpError{Op: op, Fd: fd, Err: syscall.EBADF}
-	}
-	if events&^uint32(interestMask|epollRdHup) != 0 {
-		return &OpError{Op: op, Fd: fd, Err: syscall.EINVAL}
-	}
+	// Closed first: a zero Registry's fields name fd 0, and its fd 0 is
+	// not the problem.
 	if !r.life.acquire() {
 		return &OpError{Op: op, Fd: fd, Err: ErrClosed}
 	}
-	ev := makeEvent(events, t)
-	evp := &ev
-	if ctlOp == epollCtlDel {
-		evp = nil
+	var errno syscall.Errno
+	switch {
+	case fd < 0 || fd > math.MaxInt32:
+		// The kernel reads an int; a larger value would be truncated into
+		// some other, possibly open, fd.
+		errno = syscall.EBADF
+	case fd == r.closeFd:
+		// Whoever passes closeFd holds a stale number: unregistering it
+		// would leave Close unable to wake a blocked Wait.
+		r.life.release()
+		return &OpError{Op: op, Fd: fd, Err: syscall.EBADF, note: "the Poll's own eventfd, which Close needs: this fd number is stale"}
+	case events&^uint32(interestMask) != 0:
+		errno = syscall.EINVAL
+	default:
+		errno = epollCtl(r.epfd, ctlOp, fd, events, t)
 	}
-	// epoll_ctl never blocks, so the scheduler needn't be told.
-	_, _, errno := syscall.RawSyscall6(sysEpollCtl, uintptr(r.epfd), uintptr(ctlOp), uintptr(fd), uintptr(unsafe.Pointer(evp)), 0, 0)
 	r.life.release()
 	if errno != 0 {
 		return &OpError{Op: op, Fd: fd, Err: errno}
@@ -285,13 +346,62 @@ func (r *Registry) ctl(op string, ctlOp int, fd int, events uint32, t Token) err
 	return nil
 }
 
+func epollCtl(epfd, ctlOp, fd int, events uint32, t Token) syscall.Errno {
+	ev := makeEvent(events, t)
+	evp := &ev
+	if ctlOp == epollCtlDel {
+		evp = nil
+	}
+	// epoll_ctl never blocks, so the scheduler needn't be told.
+	_, _, errno := syscall.RawSyscall6(sysEpollCtl, uintptr(epfd), uintptr(ctlOp), uintptr(fd), uintptr(unsafe.Pointer(evp)), 0, 0)
+	return errno
+}
+
 // maxEvents is the kernel's EP_MAX_EVENTS: more slots are refused with EINVAL.
 const maxEvents = math.MaxInt32 / eventSize
 
 // pwait2Missing records that epoll_pwait2 answered ENOSYS (kernels before
 // 5.11, qemu-user before 11.0) or EPERM (seccomp profiles that predate it),
-// so later timed waits go straight to epoll_pwait.
+// so later timed waits go straight to epoll_pwait. It is process-wide and
+// never reset: see WaitPath.
 var pwait2Missing atomic.Bool
+
+// pwait2Probed records that New has tried epoll_pwait2 once, so that
+// WaitPath is right before the first timed Wait.
+var pwait2Probed atomic.Bool
+
+// probePwait2 makes one epoll_pwait2 call with a zero timeout on a new epoll
+// fd, the first time New runs in the process. It returns at once: the fd has
+// nothing registered yet.
+func probePwait2(epfd int) {
+	if pwait2Probed.Load() {
+		return
+	}
+	var ev Event
+	var ts timespec
+	_, _, errno := syscall.RawSyscall6(sysEpollPwait2, uintptr(epfd), uintptr(unsafe.Pointer(&ev)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0)
+	if errno == syscall.ENOSYS || errno == syscall.EPERM {
+		pwait2Missing.Store(true)
+	}
+	pwait2Probed.Store(true)
+}
+
+// WaitPath names the system call that Waits with a positive timeout use in
+// this process: "epoll_pwait2", with nanosecond timeouts, or "epoll_pwait",
+// with timeouts rounded up to whole milliseconds. (Wait(0), a negative
+// timeout and Forever behave the same on both.)
+//
+// The choice is process-wide and one-way. The first New tries epoll_pwait2,
+// and any Wait that gets ENOSYS (Linux before 5.11, qemu-user before 11.0) or
+// EPERM (a seccomp profile that predates the call) from it switches every
+// Poll in the process to epoll_pwait for good. seccomp filters are per
+// thread, so one thread's filter is enough to switch all of them.
+func WaitPath() string {
+	if pwait2Missing.Load() {
+		return "epoll_pwait"
+	}
+	return "epoll_pwait2"
+}
 
 // eintrRetries counts waits interrupted by a signal and retried; tests use it
 // to show that a signal really arrived.
@@ -306,14 +416,21 @@ var testHookWaitCall func(*Poll)
 // cap(events) events are returned; len(events) is ignored, so the same
 // buffer can be passed again: events, err = p.Wait(events, timeout).
 //
-// A negative timeout (Forever) blocks until an event arrives; 0 never
-// blocks. Positive timeouts have nanosecond precision where the kernel has
-// epoll_pwait2, and are rounded up to whole milliseconds elsewhere, so a
-// short timeout never becomes a busy loop. Signals do not end a Wait early:
-// it retries against the original deadline and never returns EINTR.
+// A timeout of 0 or less never blocks: it returns what is ready now, so
+// Wait(events, time.Until(deadline)) with a deadline just passed polls, as a
+// past deadline does elsewhere in Go. Forever, and any timeout of MaxInt32
+// milliseconds (about 24.8 days, the longest epoll_pwait takes) or more,
+// waits until an event arrives, on either wait path. Other timeouts have
+// nanosecond precision on the epoll_pwait2 path and are rounded up to whole
+// milliseconds on the epoll_pwait path (see WaitPath), so a short timeout
+// never becomes a busy loop. Signals do not end a Wait early: it retries
+// against the original deadline and never returns EINTR.
 //
-// Only one goroutine should call Wait at a time. If Close is called during
-// Wait, Wait returns an error wrapping ErrClosed.
+// Several goroutines may call Wait on one Poll at once, each with its own
+// events slice (a slice must not be shared with a Wait in progress). An
+// edge-triggered or Oneshot event goes to exactly one of them; a
+// level-triggered fd that stays ready may be reported to several. Close
+// ends every Wait in progress: each returns an error wrapping ErrClosed.
 func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 	events = events[:0]
 	r := &p.registry
@@ -324,7 +441,7 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 	var errno syscall.Errno = syscall.EINVAL // unless the slice has capacity
 	if slots := min(cap(events), maxEvents); slots > 0 {
 		buf := unsafe.SliceData(events)
-		if timeout == 0 {
+		if timeout <= 0 {
 			// An event loop's most frequent call. It cannot block, so the
 			// scheduler needn't be told, and no signal can interrupt it.
 			var r1 uintptr
@@ -348,12 +465,14 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 	return events[:n], nil
 }
 
-// waitBlocking waits for events in buf[:slots] for up to timeout, or forever
-// if it is negative. A signal's EINTR is retried against the original
-// deadline; Close ends the wait through its eventfd.
+// waitBlocking waits for events in buf[:slots] for up to timeout, which is
+// positive, or forever if it is maxTimeout or more. A signal's EINTR is
+// retried against the original deadline; Close ends the wait through its
+// eventfd.
 func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
+	forever := timeout >= maxTimeout
 	var start time.Time
-	if timeout > 0 {
+	if !forever {
 		start = time.Now()
 	}
 	remaining := timeout
@@ -371,7 +490,7 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 		if p.registry.life.closed() {
 			return 0, 0
 		}
-		if timeout > 0 {
+		if !forever {
 			// Time spent before the signal or an early wake-up counts.
 			if remaining = timeout - time.Since(start); remaining <= 0 {
 				return 0, 0
@@ -380,12 +499,17 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 	}
 }
 
-// waitOnce makes one epoll_pwait2 or epoll_pwait call into buf[:slots].
+// waitOnce makes one epoll_pwait2 or epoll_pwait call into buf[:slots],
+// with no timeout if timeout is maxTimeout or more.
 func (p *Poll) waitOnce(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
 	epfd := uintptr(p.registry.epfd)
-	if timeout > 0 && !pwait2Missing.Load() {
+	if !pwait2Missing.Load() {
 		ts := timespec{sec: int64(timeout / time.Second), nsec: int64(timeout % time.Second)}
-		n, _, errno := syscall.Syscall6(sysEpollPwait2, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(unsafe.Pointer(&ts)), 0, 0)
+		tsp := &ts
+		if timeout >= maxTimeout {
+			tsp = nil // no deadline
+		}
+		n, _, errno := syscall.Syscall6(sysEpollPwait2, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(unsafe.Pointer(tsp)), 0, 0)
 		if errno != syscall.ENOSYS && errno != syscall.EPERM {
 			return int(n), errno
 		}
@@ -402,38 +526,81 @@ type timespec struct {
 	nsec int64
 }
 
-// msTimeout converts a timeout to epoll_pwait's int milliseconds: negative
-// stays -1 (forever), and positive values round up so they never become 0.
+// msTimeout converts a positive timeout to epoll_pwait's int milliseconds:
+// maxTimeout or more becomes -1 (no deadline), and the rest round up so they
+// never become 0.
 func msTimeout(d time.Duration) int32 {
-	if d < 0 {
+	switch {
+	case d >= maxTimeout:
 		return -1
+	case d <= 0:
+		return 0
 	}
 	ms := d / time.Millisecond
 	if d%time.Millisecond != 0 {
 		ms++
 	}
-	return int32(min(ms, math.MaxInt32))
+	return int32(ms)
 }
 
-// Close closes the epoll instance. A Wait blocked in another goroutine
+// Close closes the epoll instance. Every Wait blocked in another goroutine
 // returns ErrClosed, and Close returns only after every call using the epoll
-// fd has left it, so the fd number cannot be reused under them. Close is
-// idempotent: later calls, even concurrent ones, return nil at once without
-// waiting for the first to finish.
+// fd has left it, so the fd number cannot be reused under them. Calls made
+// once Close has begun return ErrClosed.
+//
+// Close is idempotent: once one Close has finished, later calls return nil.
+// Concurrent calls wait for the first. Errors are *OpError values with Op
+// "close". If the Poll's own eventfd was closed behind its back (by code
+// closing a stale fd number), Close still wakes the Waits through a new one,
+// finishes, and reports the EBADF. Only if it cannot wake them does it
+// return before finishing; a later Close tries again.
 func (p *Poll) Close() error {
 	r := &p.registry
-	if !r.life.close() {
+	if r.life.drained == nil {
+		return nil // the zero Poll: its fields name fd 0, not ours
+	}
+	r.closeMu.Lock()
+	defer r.closeMu.Unlock()
+	if r.closeDone {
 		return nil
 	}
-	if err := writeEventfd(r.closeFd); err != nil {
-		return err
+	r.life.close()
+	var err error
+	ownFd := r.closeFd
+	if errno := addEventfd(r.closeFd); errno != 0 {
+		// The number no longer names our eventfd: never close it, it may
+		// be somebody else's file now.
+		err = &OpError{Op: "close", Fd: r.closeFd, Err: errno, note: "the Poll's own eventfd was closed elsewhere"}
+		ownFd = -1
+		wakeFd, err2 := wakeWaits(r.epfd)
+		if err2 != nil {
+			return errors.Join(err, err2) // retried by the next Close
+		}
+		defer closeFd("close", wakeFd)
 	}
 	r.life.waitDrained()
-	err := closeFd("close", r.closeFd)
+	if ownFd >= 0 {
+		err = closeFd("close", ownFd)
+	}
 	if err2 := closeFd("close", r.epfd); err == nil {
 		err = err2
 	}
+	r.closeDone = true
 	return err
+}
+
+// wakeWaits ends the Waits on epfd through a new eventfd, for a Close whose
+// own eventfd is gone, and returns the new eventfd for closing afterwards.
+func wakeWaits(epfd int) (int, error) {
+	fd, errno := rawSyscall(sysEventfd2, 1, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0) // counter 1: readable at once
+	if errno != 0 {
+		return -1, &OpError{Op: "close", Fd: -1, Err: errno, note: "no eventfd to wake the Waits with"}
+	}
+	if errno := epollCtl(epfd, epollCtlAdd, int(fd), epollIn, 0); errno != 0 {
+		rawSyscall(sysClose, fd, 0, 0)
+		return -1, &OpError{Op: "close", Fd: int(fd), Err: errno}
+	}
+	return int(fd), nil
 }
 
 // Waker wakes a Poll's Wait from another goroutine: Wait reports an event
@@ -580,17 +747,22 @@ func newEventfd() (int, error) {
 	return int(fd), nil
 }
 
-// writeEventfd adds 1 to an eventfd's counter. The counter saturates only
-// after 2^64-2 writes nobody read; then it is read back to 0 and written again.
+// writeEventfd adds 1 to an eventfd's counter for Wake.
 func writeEventfd(fd int) error {
+	if errno := addEventfd(fd); errno != 0 {
+		return &OpError{Op: "wake", Fd: fd, Err: errno}
+	}
+	return nil
+}
+
+// addEventfd adds 1 to an eventfd's counter. The counter saturates only
+// after 2^64-2 writes nobody read; then it is read back to 0 and written again.
+func addEventfd(fd int) syscall.Errno {
 	one := uint64(1)
 	for {
 		_, _, errno := syscall.RawSyscall(sysWrite, uintptr(fd), uintptr(unsafe.Pointer(&one)), 8)
 		if errno != syscall.EAGAIN {
-			if errno != 0 {
-				return &OpError{Op: "wake", Fd: fd, Err: errno}
-			}
-			return nil
+			return errno
 		}
 		var count uint64
 		syscall.RawSyscall(sysRead, uintptr(fd), uintptr(unsafe.Pointer(&count)), 8)
@@ -611,6 +783,11 @@ func rawSyscall(nr, a1, a2, a3 uintptr) (uintptr, syscall.Errno) {
 	return r, errno
 }
 
+// Events returns the kernel's event bits: EPOLLIN, EPOLLOUT and the other
+// EPOLL* constants of this package. The Is* methods interpret them; Events is
+// for what they do not say, such as EPOLLHUP apart from EPOLLRDHUP.
+func (e Event) Events() uint32 { return e.events }
+
 // IsReadable reports whether the fd has data to read (EPOLLIN).
 func (e Event) IsReadable() bool { return e.events&epollIn != 0 }
 
@@ -625,10 +802,9 @@ func (e Event) IsError() bool { return e.events&epollErr != 0 }
 func (e Event) IsPriority() bool { return e.events&epollPri != 0 }
 
 // IsReadClosed reports that the read side is closed: the peer shut down its
-// writing half, or the fd hung up. Reads return what is left, then EOF.
-func (e Event) IsReadClosed() bool {
-	return e.events&epollHup != 0 || e.events&(epollIn|epollRdHup) == epollIn|epollRdHup
-}
+// writing half (EPOLLRDHUP, asked for by Readable or ReadClosed), or the fd
+// hung up (EPOLLHUP). Reads return what is left, then EOF.
+func (e Event) IsReadClosed() bool { return e.events&(epollHup|epollRdHup) != 0 }
 
 // IsWriteClosed reports that the write side is closed: the fd hung up, or
 // writing failed (for a pipe, the reader is gone).
@@ -658,8 +834,9 @@ var eventNames = []flagName{
 
 var interestNames = []flagName{
 	{uint32(Readable), "Readable"}, {uint32(Writable), "Writable"},
-	{uint32(Priority), "Priority"}, {uint32(EdgeTriggered), "EdgeTriggered"},
-	{uint32(Oneshot), "Oneshot"}, {uint32(Exclusive), "Exclusive"},
+	{uint32(Priority), "Priority"}, {uint32(ReadClosed), "ReadClosed"},
+	{uint32(EdgeTriggered), "EdgeTriggered"}, {uint32(Oneshot), "Oneshot"},
+	{uint32(Exclusive), "Exclusive"},
 }
 
 func flagNames(bits uint32, names []flagName) string {

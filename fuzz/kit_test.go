@@ -174,7 +174,7 @@ func seeBits(tok epoll.Token, bits uint32) seen {
 		Readable:    bits&epollIn != 0,
 		Writable:    bits&epollOut != 0,
 		Error:       bits&epollErr != 0,
-		ReadClosed:  bits&epollHup != 0 || bits&(epollIn|epollRdHup) == epollIn|epollRdHup,
+		ReadClosed:  bits&(epollHup|epollRdHup) != 0,
 		WriteClosed: bits&epollHup != 0 || bits&(epollOut|epollErr) == epollOut|epollErr || bits == epollErr,
 		Priority:    bits&epollPri != 0,
 	}

@@ -26,7 +26,7 @@ const (
 	trigRaw      = 0x80      // use the interest bits as given, unknown ones included
 )
 
-const validInterest = epoll.Readable | epoll.Writable | epoll.Priority | epoll.EdgeTriggered | epoll.Oneshot | epoll.Exclusive
+const validInterest = epoll.Readable | epoll.Writable | epoll.Priority | epoll.ReadClosed | epoll.EdgeTriggered | epoll.Oneshot | epoll.Exclusive
 
 // FuzzRoundTrip registers one fd of some kind with an arbitrary token and
 // interest set, makes it ready in some way, and checks that Wait reports
@@ -94,7 +94,7 @@ func FuzzRoundTrip(f *testing.F) {
 		err := p.Registry().Register(fd, tok, i)
 		exclusive := i&epoll.Exclusive != 0
 		switch {
-		case i&^validInterest != 0, exclusive && i&(epoll.Oneshot|epoll.Priority) != 0:
+		case i&^validInterest != 0, exclusive && i&(epoll.Oneshot|epoll.Priority|epoll.ReadClosed) != 0:
 			// Unknown bits (caught by the package) or combinations the
 			// kernel refuses.
 			wantOpError(t, err, "register", fd, syscall.EINVAL)
@@ -110,7 +110,7 @@ func FuzzRoundTrip(f *testing.F) {
 		// EPOLLHUP, which are always reported.
 		asked := uint32(epollErr | epollHup)
 		asked |= pick(i&epoll.Readable != 0, epollIn) | pick(i&epoll.Writable != 0, epollOut) | pick(i&epoll.Priority != 0, epollPri)
-		asked |= pick(i&epoll.Readable != 0 && !exclusive, epollRdHup) // as Register documents
+		asked |= pick(i&epoll.Readable != 0 && !exclusive || i&epoll.ReadClosed != 0, epollRdHup) // as Readable and ReadClosed document
 		bits := ready & asked
 		once := []seen{seeBits(tok, bits)}
 		if bits == 0 {

@@ -101,8 +101,9 @@ func await(p *epoll.Poll, conns []*conn, deadline time.Time, stdout io.Writer) e
 	events := make([]epoll.Event, 0, 10)
 	for finished := 0; finished < len(conns); {
 		var err error
-		// Not below 0: a negative timeout would mean Forever.
-		events, err = p.Wait(events, max(time.Until(deadline), 0))
+		// Once the deadline has passed, the timeout is negative: Wait then
+		// polls without blocking, and an empty result ends the demo.
+		events, err = p.Wait(events, time.Until(deadline))
 		if err != nil {
 			return err
 		}
