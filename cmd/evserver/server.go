@@ -272,7 +272,9 @@ func answer(head []byte) (resp []byte, keepAlive bool) {
 			bytes.EqualFold(name, []byte("Content-Length")) && string(value) != "0":
 			return bodyRefused, false
 		case bytes.EqualFold(name, []byte("Connection")):
-			for option := range bytes.SplitSeq(value, []byte(",")) {
+			for options := value; len(options) > 0; { // bytes.SplitSeq is newer than go.mod's go 1.23
+				var option []byte
+				option, options, _ = bytes.Cut(options, []byte(","))
 				if bytes.EqualFold(bytes.TrimSpace(option), []byte("close")) {
 					keepAlive = false
 				}
