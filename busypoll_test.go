@@ -162,7 +162,7 @@ func TestBusyPollValidation(t *testing.T) {
 		says string
 	}{
 		{BusyPoll{Timeout: -time.Nanosecond}, "Timeout -1ns is negative"},
-		{BusyPoll{Timeout: Forever}, "is negative"},
+		{BusyPoll{Timeout: Forever}, "above the kernel's limit of 2147483647µs"}, // Forever is MaxInt64
 		{BusyPoll{Timeout: maxBusyPollUsecs*time.Microsecond + time.Nanosecond}, "is 2147483648µs, above the kernel's limit of 2147483647µs"},
 		{BusyPoll{Timeout: 1<<63 - 1}, "above the kernel's limit of 2147483647µs"},
 		{BusyPoll{Budget: -1}, "Budget -1 is negative"},
