@@ -8,8 +8,11 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,6 +35,7 @@ func TestBusyPollNumbersMatchXSys(t *testing.T) {
 		t.Fatalf("go list printed %q", out)
 	}
 	unixDir, rootDir := dirs[0], dirs[1]
+	doc := layoutTable(t, filepath.Join(rootDir, "LAYOUT.md"))
 	for _, a := range arch.All {
 		xsys := constants(t, unixDir, a.GOARCH, "EPIOCSPARAMS", "EPIOCGPARAMS", "SYS_IOCTL")
 		ours := constants(t, rootDir, a.GOARCH, "epiocSParams", "epiocGParams", "sysIoctl")
@@ -41,7 +45,47 @@ func TestBusyPollNumbersMatchXSys(t *testing.T) {
 			}
 		}
 		t.Logf("linux/%s: EPIOCSPARAMS %#x, EPIOCGPARAMS %#x, ioctl %d", a.GOARCH, ours[0], ours[1], ours[2])
+		if row, ok := doc[a.GOARCH]; !ok {
+			t.Errorf("LAYOUT.md's busy-poll table has no row for %s", a.GOARCH)
+		} else if row != [3]uint64(ours) {
+			t.Errorf("LAYOUT.md's busy-poll table says %#x for %s, the code %#x", row, a.GOARCH, ours)
+		}
+		delete(doc, a.GOARCH)
 	}
+	for goarch := range doc {
+		t.Errorf("LAYOUT.md's busy-poll table names %s, which internal/arch lacks", goarch)
+	}
+}
+
+// layoutTable reads LAYOUT.md's table of busy-poll numbers: per GOARCH,
+// EPIOCSPARAMS, EPIOCGPARAMS and the ioctl system call number.
+func layoutTable(t *testing.T, path string) map[string][3]uint64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| ((?:`\\w+`(?:, )?)+) \\| [^|]+ \\| `(0x[0-9a-f]+)` \\| `(0x[0-9a-f]+)` \\| (\\d+) \\|$")
+	table := make(map[string][3]uint64)
+	for _, m := range row.FindAllStringSubmatch(string(b), -1) {
+		var v [3]uint64
+		for i := range v {
+			if v[i], err = strconv.ParseUint(m[2+i], 0, 64); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, name := range strings.Split(m[1], ", ") {
+			name = strings.Trim(name, "`")
+			if _, dup := table[name]; dup {
+				t.Errorf("LAYOUT.md's busy-poll table names %s twice", name)
+			}
+			table[name] = v
+		}
+	}
+	if len(table) == 0 {
+		t.Fatalf("%s has no busy-poll table", path)
+	}
+	return table
 }
 
 // constants type-checks the package in dir as built for linux/goarch and
