@@ -12,12 +12,18 @@
 //	CGO_ENABLED=0 GOARCH=s390x go build -o /tmp/inspect ./cmd/epollinspect
 //	qemu-s390x-static /tmp/inspect
 //
-// It exits with status 1 if epoll.Event does not match what the kernel wrote.
+// With -svg layout it draws the same buffer as an SVG picture instead, one
+// box per byte (-svg wrong adds the plain Go struct's reading of it, where
+// that struct is wrong); -pictures lists the ones LAYOUT.md embeds.
+//
+// It exits with status 1 if epoll.Event does not match what the kernel
+// wrote, or internal/arch's table does not.
 package main
 
 import (
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,7 +39,21 @@ import (
 )
 
 func main() {
-	if err := run(os.Stdout); err != nil {
+	svgMode := flag.String("svg", "", "instead of the text, write an SVG picture of the kernel's bytes: layout, or wrong (the plain Go struct's reading beside epoll.Event's)")
+	list := flag.Bool("pictures", false, "list LAYOUT.md's pictures, one \"GOARCH MODE FILE\" line each, for scripts/pictures.sh")
+	flag.Parse()
+	var err error
+	switch {
+	case *list:
+		for _, p := range pictures {
+			fmt.Printf("%s %s %s\n", p.arch, p.mode, p.file)
+		}
+	case *svgMode != "":
+		err = drawPicture(os.Stdout, *svgMode)
+	default:
+		err = run(os.Stdout)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "epollinspect:", err)
 		os.Exit(1)
 	}
@@ -87,19 +107,11 @@ func run(w io.Writer) error {
 	}
 	row(w, "syscall.EPOLLET", fmt.Sprintf("%#x (%s)", et, sign))
 
-	// Where did the kernel put the tokens? That gives the data offset, the
-	// record size and the byte order, without assuming any of them.
-	dataOff, dataOrder, okA := find(raw, tokenA)
-	offB, orderB, okB := find(raw, tokenB)
-	if !okA || !okB || orderB != dataOrder || offB <= dataOff {
-		return fmt.Errorf("tokens %#x and %#x did not come back whole from the kernel, so Register and Wait disagree with it about the layout (epoll.Event is %d bytes). The buffer after Wait:\n% x",
-			tokenA, tokenB, unsafe.Sizeof(epoll.Event{}), raw)
+	size, dataOff, dataOrder, err := kernelLayout(raw)
+	if err != nil {
+		return err
 	}
-	size := offB - dataOff
 	native := binary.NativeEndian
-	if native.Uint32(raw[0:4]) != epollIn|epollOut || native.Uint32(raw[size:size+4]) != epollIn {
-		return fmt.Errorf("no event bits at the start of each %d-byte record:\n% x", size, raw)
-	}
 	fmt.Fprintf(w, "\nThe kernel's bytes: epoll_pwait wrote 2 events into a %d-slot []epoll.Event\n", slots)
 	fmt.Fprintf(w, "(%d bytes, every byte %#x before the call). Event 0 is an eventfd registered\n", len(raw), fill)
 	fmt.Fprintf(w, "Readable|Writable with token %#016x, event 1 a pipe registered\n", tokenA)
@@ -216,6 +228,23 @@ func kernelEvents() ([]byte, []epoll.Event, error) {
 		return nil, nil, errors.New("the kernel did not report both fds")
 	}
 	return slices.Clone(raw), events, nil
+}
+
+// kernelLayout works out the record size, the data offset and the byte
+// order from where the kernel put the tokens, without assuming any of them.
+func kernelLayout(raw []byte) (size, dataOff int, order binary.ByteOrder, err error) {
+	dataOff, order, okA := find(raw, tokenA)
+	offB, orderB, okB := find(raw, tokenB)
+	if !okA || !okB || orderB != order || offB <= dataOff {
+		return 0, 0, nil, fmt.Errorf("tokens %#x and %#x did not come back whole from the kernel, so Register and Wait disagree with it about the layout (epoll.Event is %d bytes). The buffer after Wait:\n% x",
+			tokenA, tokenB, unsafe.Sizeof(epoll.Event{}), raw)
+	}
+	size = offB - dataOff
+	native := binary.NativeEndian
+	if native.Uint32(raw[0:4]) != epollIn|epollOut || native.Uint32(raw[size:size+4]) != epollIn {
+		return 0, 0, nil, fmt.Errorf("no event bits at the start of each %d-byte record:\n% x", size, raw)
+	}
+	return size, dataOff, order, nil
 }
 
 // find looks for tok's 8 bytes in either byte order.
