@@ -164,7 +164,7 @@ func TestBusyPollValidation(t *testing.T) {
 		{BusyPoll{Timeout: -time.Nanosecond}, "Timeout -1ns is negative"},
 		{BusyPoll{Timeout: Forever}, "above the kernel's limit of 2147483647µs"}, // Forever is MaxInt64
 		{BusyPoll{Timeout: maxBusyPollUsecs*time.Microsecond + time.Nanosecond}, "is 2147483648µs, above the kernel's limit of 2147483647µs"},
-		{BusyPoll{Timeout: 1<<63 - 1}, "above the kernel's limit of 2147483647µs"},
+		{BusyPoll{Timeout: -1 << 63}, "Timeout -2562047h47m16.854775808s is negative"},
 		{BusyPoll{Budget: -1}, "Budget -1 is negative"},
 		{BusyPoll{Budget: 65536}, "Budget 65536 is above 65535, the most the kernel's 16-bit field holds"},
 	} {
