@@ -1,9 +1,17 @@
 package epoll_test
 
 import (
+	"embed"
 	"fmt"
+	"io/fs"
 	"log"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
 	"syscall"
+	"testing"
 
 	"github.com/rawpoll/epoll"
 )
@@ -19,38 +27,69 @@ func pipe() (r, w int) {
 }
 
 // The basic loop: create a Poll, register a file descriptor with a token,
-// and Wait for events, which carry the token back.
+// Wait for events, which carry the token back, and read the fd until EAGAIN.
+// README.md's API section is this function's body, word for word
+// (TestReadmeSnippetIsExample checks it).
 func Example() {
 	p, err := epoll.New()
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer p.Close()
+	defer p.Close() // also ends a Wait blocked in another goroutine
 
-	r, w := pipe()
-	defer syscall.Close(r)
-	defer syscall.Close(w)
-	const pipeToken epoll.Token = 7
-	if err := p.Registry().Register(r, pipeToken, epoll.Readable); err != nil {
+	// Any non-blocking fd will do. This one is a pipe's read end; the
+	// writer sends "hello" and closes its end.
+	var pipe [2]int
+	if err := syscall.Pipe2(pipe[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
 		log.Fatal(err)
 	}
-
-	syscall.Write(w, []byte("hello"))
-
-	// The kernel fills up to cap(events); reuse the slice on every Wait.
-	events := make([]epoll.Event, 0, 64)
-	events, err = p.Wait(events, epoll.Forever)
-	if err != nil {
+	fd := pipe[0]
+	if _, err := syscall.Write(pipe[1], []byte("hello")); err != nil {
 		log.Fatal(err)
 	}
-	for _, ev := range events {
-		if ev.Token() == pipeToken && ev.IsReadable() {
-			buf := make([]byte, 64)
-			n, _ := syscall.Read(r, buf)
-			fmt.Printf("token %d is readable: %q\n", ev.Token(), buf[:n])
+	syscall.Close(pipe[1])
+
+	const token epoll.Token = 1
+	if err := p.Registry().Register(fd, token, epoll.Readable|epoll.EdgeTriggered); err != nil {
+		log.Fatal(err)
+	}
+	events := make([]epoll.Event, 0, 128) // the kernel fills up to cap(events)
+	buf := make([]byte, 4096)
+	for fd >= 0 {
+		events, err = p.Wait(events, epoll.Forever) // or 0 to poll, or a time.Duration
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, ev := range events {
+			if ev.Token() != token {
+				continue
+			}
+			// Readable, read-closed or error: read in every case. Data can
+			// come with a hang-up, a read reports the error, and an
+			// edge-triggered fd has no new event until it is read to EAGAIN.
+			for drained := false; !drained; {
+				n, err := syscall.Read(fd, buf)
+				switch {
+				case err == syscall.EINTR: // a signal: read again
+				case err == syscall.EAGAIN:
+					drained = true // wait for the next event
+				case err != nil || n == 0: // an error, or EOF: done with fd
+					fmt.Println("read:", err, "n:", n)
+					// Deregister before close: see Registry.Deregister.
+					if err := p.Registry().Deregister(fd); err != nil {
+						log.Fatal(err)
+					}
+					syscall.Close(fd)
+					fd, drained = -1, true
+				default:
+					fmt.Printf("read %q\n", buf[:n])
+				}
+			}
 		}
 	}
-	// Output: token 7 is readable: "hello"
+	// Output:
+	// read "hello"
+	// read: <nil> n: 0
 }
 
 // A Waker lets other goroutines hand work to the event loop: queue the work,
@@ -190,4 +229,117 @@ func Example_edgeTriggered() {
 	// 7 bytes still unread: 0 event(s)
 	// drained ", world"
 	// after new data: 1 event(s)
+}
+
+// Fd lets a goroutine wait for a Poll in Go's netpoller, parked like any
+// goroutine reading a socket, instead of holding an OS thread in
+// epoll_pwait. The netpoller gets its own dup of the fd, set non-blocking
+// (epoll_pwait ignores the flag, which the dup shares with the Poll's fd),
+// for os.NewFile to take and close; the Poll keeps its own.
+func ExamplePoll_Fd() {
+	p, err := epoll.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+	r, w := pipe()
+	defer syscall.Close(r)
+	defer syscall.Close(w)
+	if err := p.Registry().Register(r, 1, epoll.Readable); err != nil {
+		log.Fatal(err)
+	}
+
+	dup, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(p.Fd()), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		log.Fatal(errno)
+	}
+	if err := syscall.SetNonblock(int(dup), true); err != nil {
+		log.Fatal(err)
+	}
+	f := os.NewFile(dup, "epoll") // non-blocking, so the netpoller takes it
+	defer f.Close()               // the dup only; runs before p.Close
+	rc, err := f.SyscallConn()
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	go syscall.Write(w, []byte("x"))
+	events := make([]epoll.Event, 0, 8)
+	var waitErr error
+	// Read calls the function, and while it returns false parks the
+	// goroutine until the netpoller sees the epoll fd readable.
+	if err := rc.Read(func(uintptr) bool {
+		events, waitErr = p.Wait(events, 0)
+		return waitErr != nil || len(events) > 0
+	}); err != nil {
+		log.Fatal(err)
+	}
+	if waitErr != nil {
+		log.Fatal(waitErr)
+	}
+	fmt.Println(len(events), "event, token", events[0].Token())
+	// Output: 1 event, token 1
+}
+
+//go:embed README.md
+var readme string
+
+//go:embed example_test.go
+var exampleSource string
+
+// README's API snippet is Example's body, so the snippet compiles, runs and
+// prints what Example's Output says.
+func TestReadmeSnippetIsExample(t *testing.T) {
+	_, api, ok := strings.Cut(readme, "\n## The API\n\n```go\n")
+	snippet, _, ok2 := strings.Cut(api, "```\n")
+	_, body, ok3 := strings.Cut(exampleSource, "\nfunc Example() {\n")
+	body, _, ok4 := strings.Cut(body, "\t// Output:")
+	if !ok || !ok2 || !ok3 || !ok4 {
+		t.Fatal("README.md has no ```go block right after \"## The API\", or example_test.go no Example with an Output")
+	}
+	var lines []string
+	for _, line := range strings.SplitAfter(body, "\n") {
+		lines = append(lines, strings.TrimPrefix(line, "\t"))
+	}
+	if want := strings.Join(lines, ""); snippet != want {
+		t.Errorf("README's API snippet differs from Example's body.\nREADME:\n%s\nExample, one tab less:\n%s", snippet, want)
+	}
+}
+
+//go:embed *.go
+var rootFiles embed.FS
+
+// README's list of the files to copy for vendoring by hand is the package's
+// non-test files: each one it names exists, and none is missing.
+func TestReadmeListsFilesToCopy(t *testing.T) {
+	_, list, ok := strings.Cut(readme, "\n- Or copy the package's files")
+	list, _, _ = strings.Cut(list, "\n- ")
+	list, _, _ = strings.Cut(list, "\n\n")
+	if !ok {
+		t.Fatal(`README.md has no "- Or copy the package's files" item`)
+	}
+	var named []string
+	for _, m := range regexp.MustCompile("`([a-z0-9_*]+\\.go)`").FindAllStringSubmatch(list, -1) {
+		named = append(named, m[1])
+	}
+	entries, err := fs.ReadDir(rootFiles, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), "_test.go") {
+			files = append(files, e.Name())
+		}
+	}
+	for _, f := range files {
+		if !slices.ContainsFunc(named, func(pattern string) bool { ok, _ := path.Match(pattern, f); return ok }) {
+			t.Errorf("README's files to copy miss %s", f)
+		}
+	}
+	for _, pattern := range named {
+		if !slices.ContainsFunc(files, func(f string) bool { ok, _ := path.Match(pattern, f); return ok }) {
+			t.Errorf("README's files to copy name %s, which is not a file of the package", pattern)
+		}
+	}
 }
