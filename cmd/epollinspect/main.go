@@ -39,14 +39,14 @@ import (
 )
 
 func main() {
-	svgMode := flag.String("svg", "", "instead of the text, write an SVG picture of the kernel's bytes: layout, or wrong (the plain Go struct's reading beside epoll.Event's)")
-	list := flag.Bool("pictures", false, "list LAYOUT.md's pictures, one \"GOARCH MODE FILE\" line each, for scripts/pictures.sh")
+	svgMode := flag.String("svg", "", "instead of the text, write an SVG picture of the kernel's bytes: layout, or wrong (the plain Go struct's reading beside epoll.Event's); or ioc, the busy-poll ioctl numbers")
+	list := flag.Bool("pictures", false, "list LAYOUT.md's pictures, one \"GOARCH MODE FILE COLOURS\" line each, for scripts/pictures.sh")
 	flag.Parse()
 	var err error
 	switch {
 	case *list:
 		for _, p := range pictures {
-			fmt.Printf("%s %s %s\n", p.arch, p.mode, p.file)
+			fmt.Printf("%s %s %s %s\n", p.arch, p.mode, p.file, p.colours)
 		}
 	case *svgMode != "":
 		err = drawPicture(os.Stdout, *svgMode)

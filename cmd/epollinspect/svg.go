@@ -18,20 +18,22 @@ import (
 
 // A picture is one SVG file under doc/layout that the inspector draws on
 // one architecture. Together they cover every distinct layout in
-// internal/arch (TestPicturesCoverEveryLayout) and experiment B.
+// internal/arch (TestPicturesCoverEveryLayout), experiment B and the
+// busy-poll ioctl numbers. colours are two of the picture's fill colours,
+// which scripts/pictures.sh looks for in Chromium's screenshot.
 type picture struct {
-	arch, mode, file string
+	arch, mode, file, colours string
 }
 
 var pictures = []picture{
-	{"amd64", "layout", "epoll_event-amd64.svg"},  // 12 bytes, packed, little-endian
-	{"arm64", "layout", "epoll_event-arm64.svg"},  // 16 bytes, little-endian
-	{"s390x", "layout", "epoll_event-s390x.svg"},  // 16 bytes, big-endian
-	{"arm", "wrong", "epoll_event-arm-wrong.svg"}, // experiment B: the pad missing
+	{"amd64", "layout", "epoll_event-amd64.svg", colEvents + "," + colData},  // 12 bytes, packed, little-endian
+	{"arm64", "layout", "epoll_event-arm64.svg", colEvents + "," + colData},  // 16 bytes, little-endian
+	{"s390x", "layout", "epoll_event-s390x.svg", colEvents + "," + colData},  // 16 bytes, big-endian
+	{"arm", "wrong", "epoll_event-arm-wrong.svg", colEvents + "," + colData}, // experiment B: the pad missing
+	{"amd64", "ioc", "busypoll-ioc.svg", colDir + "," + colSize},             // both _IOC encodings
 }
 
-// Colours of the fields; internal/pixelcheck looks for the first two in
-// the screenshots.
+// Colours of the fields.
 const (
 	colEvents  = "#bcd7ff"
 	colData    = "#ffd29e"
@@ -216,6 +218,9 @@ func (s *svg) write(w io.Writer, height int, title string) error {
 // struct{ events uint32; data uint64 }, which must be a wrong layout on
 // this arch (experiment B on arm).
 func drawPicture(w io.Writer, mode string) error {
+	if mode == "ioc" {
+		return drawIoc(w)
+	}
 	raw, events, err := kernelEvents()
 	if err != nil {
 		return err
@@ -248,7 +253,7 @@ func drawPicture(w io.Writer, mode string) error {
 		}
 		title = fmt.Sprintf("struct epoll_event on linux/%s, read right and wrong", runtime.GOARCH)
 	default:
-		return fmt.Errorf("unknown picture %q (layout or wrong)", mode)
+		return fmt.Errorf("unknown picture %q (layout, wrong or ioc)", mode)
 	}
 	s.text(8, 24, 16, ` font-weight="bold"`, title)
 	s.text(8, 44, 12, "", fmt.Sprintf("%d-byte records, data at offset %d, %s.", size, dataOff, shortEndian(order)))

@@ -126,3 +126,24 @@ func TestPicturesCoverEveryLayout(t *testing.T) {
 		}
 	}
 }
+
+// The picture's numbers are the kernel's: include/uapi/linux/eventpoll.h's
+// _IOW/_IOR with each encoding's ioctl.h, as the issue quotes them from
+// real kernels (the root package's TestBusyPollRequestNumbers holds its own
+// numbers to the same values). Every arch of internal/arch has one of the
+// two encodings.
+func TestIocNumbers(t *testing.T) {
+	want := map[bool][2]uint32{false: {0x40088a01, 0x80088a02}, true: {0x80088a01, 0x40088a02}}
+	for _, e := range iocEncodings {
+		got := [2]uint32{e.request(e.write, 1), e.request(e.read, 2)}
+		if got != want[e.dir3] {
+			t.Errorf("%s: EPIOCSPARAMS, EPIOCGPARAMS = %#x, want %#x", e.name, got, want[e.dir3])
+		}
+		if e.sizeBits+e.dirBits != 16 {
+			t.Errorf("%s: %d size and %d direction bits do not fill bits 16-31", e.name, e.sizeBits, e.dirBits)
+		}
+	}
+	if len(iocEncodings) != 2 || iocEncodings[0].dir3 == iocEncodings[1].dir3 {
+		t.Error("the picture needs exactly the two encodings, generic and IoctlDir3Bits")
+	}
+}
