@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log"
+	"net"
 	"os"
 	"path"
 	"regexp"
@@ -279,6 +280,130 @@ func ExamplePoll_Fd() {
 	}
 	fmt.Println(len(events), "event, token", events[0].Token())
 	// Output: 1 event, token 1
+}
+
+// A net.Listener's or net.Conn's fd, registered without the traps: Fd()
+// would switch the socket, the listener's own included, to blocking mode,
+// and a number borrowed inside Control is closed by the listener's Close or
+// its finalizer. So take an owned F_DUPFD_CLOEXEC dup inside Control, set
+// it non-blocking again (it shares the flag with the original), register
+// the dup, and keep the listener as its owner until the dup is deregistered
+// and closed. Go's netpoller still watches the original fd: leave Accept,
+// Read and Write on the listener or conn itself unused while the dup is in
+// your loop, or the two compete for the same connections and bytes.
+func ExampleRegistry_Register_net() {
+	p, err := epoll.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close() // the owner: closed after the dup, below
+	rc, err := ln.(syscall.Conn).SyscallConn()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fd, dupErr := -1, error(nil)
+	if err := rc.Control(func(orig uintptr) {
+		dup, _, errno := syscall.Syscall(syscall.SYS_FCNTL, orig, syscall.F_DUPFD_CLOEXEC, 0)
+		if errno != 0 {
+			dupErr = errno
+			return
+		}
+		fd = int(dup)
+		dupErr = syscall.SetNonblock(fd, true)
+	}); err != nil || dupErr != nil {
+		log.Fatal(err, dupErr)
+	}
+	const listener epoll.Token = 1
+	if err := p.Registry().Register(fd, listener, epoll.Readable); err != nil {
+		log.Fatal(err)
+	}
+
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	events, err := p.Wait(make([]epoll.Event, 0, 8), epoll.Forever)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev.Token() == listener {
+			conn, _, err := syscall.Accept4(fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+			if err != nil {
+				log.Fatal(err)
+			}
+			fmt.Println("accepted a connection on the dup")
+			syscall.Close(conn) // a real loop would register it
+		}
+	}
+
+	// Deregister before close, and close the dup before its owner.
+	if err := p.Registry().Deregister(fd); err != nil {
+		log.Fatal(err)
+	}
+	syscall.Close(fd)
+	// Output: accepted a connection on the dup
+}
+
+// An *os.File, here a pipe from os.Pipe, takes the same route as a socket:
+// an owned dup through SyscallConn().Control, never Fd().
+func ExampleRegistry_Register_osFile() {
+	p, err := epoll.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	rc, err := r.SyscallConn()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fd, dupErr := -1, error(nil)
+	if err := rc.Control(func(orig uintptr) {
+		dup, _, errno := syscall.Syscall(syscall.SYS_FCNTL, orig, syscall.F_DUPFD_CLOEXEC, 0)
+		if errno != 0 {
+			dupErr = errno
+			return
+		}
+		fd = int(dup)
+		dupErr = syscall.SetNonblock(fd, true)
+	}); err != nil || dupErr != nil {
+		log.Fatal(err, dupErr)
+	}
+	if err := p.Registry().Register(fd, 1, epoll.Readable); err != nil {
+		log.Fatal(err)
+	}
+
+	if _, err := w.Write([]byte("through os.File")); err != nil {
+		log.Fatal(err)
+	}
+	events, err := p.Wait(make([]epoll.Event, 0, 8), epoll.Forever)
+	if err != nil {
+		log.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	n, err := syscall.Read(fd, buf) // one small write: one read gets it
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("token %d: %q\n", events[0].Token(), buf[:n])
+
+	if err := p.Registry().Deregister(fd); err != nil {
+		log.Fatal(err)
+	}
+	syscall.Close(fd)
+	// Output: token 1: "through os.File"
 }
 
 //go:embed README.md

@@ -472,6 +472,7 @@ func TestHardeningBadInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer devNull.Close()
+	null := ownedFd(t, devNull) // not Fd(): see ownedFd
 	pathFd, err := syscall.Open(t.TempDir(), oPath|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -486,7 +487,7 @@ func TestHardeningBadInputs(t *testing.T) {
 	syscall.Close(gone)
 
 	cases := []badInput{
-		{"/dev/null", reg.Register(int(devNull.Fd()), 1, Readable), "register", int(devNull.Fd()), syscall.EPERM, "cannot be polled"},
+		{"/dev/null", reg.Register(null, 1, Readable), "register", null, syscall.EPERM, "cannot be polled"},
 		{"O_PATH fd", reg.Register(pathFd, 1, Readable), "register", pathFd, syscall.EBADF, "not an open file descriptor"},
 		{"reregister a closed fd", reg.Reregister(gone, 1, Readable), "reregister", gone, syscall.EBADF, "not an open file descriptor"},
 		{"deregister a closed fd", reg.Deregister(gone), "deregister", gone, syscall.EBADF, "not an open file descriptor"},

@@ -217,10 +217,10 @@ func (l *lifetime) waitDrained() {
 	}
 }
 
-// Poll owns an epoll instance. Wait is meant to be called by one goroutine
-// at a time, the event loop; the Registry may be used from any goroutine,
-// also while Wait is blocked. Make a Poll with New: the zero value behaves
-// as a closed one.
+// Poll owns an epoll instance. Usually one goroutine, the event loop, calls
+// Wait, though several may (see Wait); the Registry may be used from any
+// goroutine, also while Wait is blocked. Make a Poll with New: the zero
+// value behaves as a closed one.
 type Poll struct {
 	registry Registry
 }
@@ -636,6 +636,23 @@ func NewWaker(r *Registry, t Token) (*Waker, error) {
 // Wake makes the Poll's current or next Wait report the Waker's token. It is
 // safe to call from any goroutine. After the Waker or its Poll is closed it
 // returns ErrClosed.
+//
+// Wake is not a synchronization point in the Go memory model: a plain
+// variable written before Wake and read once Wait has reported the token is
+// a data race, which -race reports. Hand the data over through a channel
+// (as ExampleNewWaker does), a mutex or an atomic value:
+//
+//	mu.Lock()
+//	queue = append(queue, job)
+//	mu.Unlock()
+//	waker.Wake()
+//
+// and in the event loop, on the Waker's token:
+//
+//	mu.Lock()
+//	jobs := queue
+//	queue = nil
+//	mu.Unlock()
 func (w *Waker) Wake() error {
 	if !w.life.acquire() {
 		return &OpError{Op: "wake", Fd: w.fd, Err: ErrClosed}

@@ -96,6 +96,34 @@ func drain(t testing.TB, fd int) {
 	}
 }
 
+// ownedFd returns a dup of c's fd that the test owns, closes at cleanup and
+// may register: taken inside Control, so c cannot close the number under
+// it, and set non-blocking again. Not (*os.File).Fd(), nor File(): those put
+// the open file description, which c shares, into blocking mode
+// (TestFdTrapIsReal).
+func ownedFd(t testing.TB, c syscall.Conn) int {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := -1
+	var dupErr error
+	if err := rc.Control(func(orig uintptr) {
+		dup, _, errno := syscall.Syscall(syscall.SYS_FCNTL, orig, syscall.F_DUPFD_CLOEXEC, 0)
+		if errno != 0 {
+			dupErr = errno
+			return
+		}
+		fd = int(dup)
+		dupErr = syscall.SetNonblock(fd, true)
+	}); err != nil || dupErr != nil {
+		t.Fatalf("dup of %T's fd: %v %v", c, err, dupErr)
+	}
+	closeOnCleanup(t, fd)
+	return fd
+}
+
 func register(t testing.TB, p *Poll, fd int, tok Token, i Interest) {
 	t.Helper()
 	if err := p.Registry().Register(fd, tok, i); err != nil {
@@ -234,7 +262,7 @@ func notPollable(t *testing.T, p *Poll) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	for name, fd := range map[string]int{"regular file": int(file.Fd()), "directory": int(d.Fd())} {
+	for name, fd := range map[string]int{"regular file": ownedFd(t, file), "directory": ownedFd(t, d)} {
 		checkOpError(t, name, p.Registry().Register(fd, 1, Readable), "register", fd, syscall.EPERM, "cannot be polled")
 	}
 }
@@ -389,13 +417,8 @@ func TestTCPAcceptAndConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	f, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	p := newPoll(t)
-	register(t, p, int(f.Fd()), 7, Readable)
+	register(t, p, ownedFd(t, ln.(*net.TCPListener)), 7, Readable)
 	expect(t, "no connection yet", nil, poll(t, p, 0))
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -528,6 +551,44 @@ func TestFdNests(t *testing.T) {
 	var zero Poll
 	if inner.Fd() != -1 || zero.Fd() != -1 {
 		t.Errorf("Fd() after Close = %d, of a zero Poll = %d; want -1", inner.Fd(), zero.Fd())
+	}
+}
+
+// README and the examples warn that (*os.File).Fd() switches the file
+// description to blocking mode, also for the net.Listener whose File() it
+// came from. If a Go release stops doing that, this fails and the warning
+// can go.
+func TestFdTrapIsReal(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	rc, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonblocking := func() bool {
+		var flags uintptr
+		var errno syscall.Errno
+		rc.Control(func(fd uintptr) { flags, _, errno = syscall.RawSyscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0) })
+		if errno != 0 {
+			t.Fatal(errno)
+		}
+		return flags&syscall.O_NONBLOCK != 0
+	}
+	register(t, newPoll(t), ownedFd(t, ln.(*net.TCPListener)), 1, Readable)
+	if !nonblocking() {
+		t.Fatal("registering ownedFd's dup left the listener blocking")
+	}
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Fd()
+	if nonblocking() {
+		t.Errorf("after File().Fd() the listener is still non-blocking: Go no longer sets blocking mode; update README and ownedFd's comment")
 	}
 }
 
