@@ -2,7 +2,7 @@
 # Runs the tests of the root package and of fuzz/ on every Linux architecture
 # Go supports: natively for amd64 and 386, under qemu-user-static for the
 # rest. Also checks that every other platform in `go tool dist list` is
-# refused at compile time with the package's message (unsupported.go).
+# refused at compile time with the package's message (0_unsupported.go).
 #
 #   scripts/qemu-test.sh             # the whole matrix
 #   scripts/qemu-test.sh arm s390x   # some arches
@@ -42,7 +42,7 @@ result() { # result PASS|FAIL WHAT DETAIL
 }
 
 # Platforms: internal/arch's TestPlatforms asks go/build, for every platform
-# in `go tool dist list`, that unsupported.go is built exactly where the
+# in `go tool dist list`, that 0_unsupported.go is built exactly where the
 # table has no arch; two real builds here check that its message comes first.
 check_platforms() {
 	local p msg bad="" out

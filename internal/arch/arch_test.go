@@ -2,7 +2,11 @@ package arch
 
 import (
 	"fmt"
+	"go/ast"
 	"go/build"
+	"go/importer"
+	"go/parser"
+	"go/token"
 	"go/types"
 	"os"
 	"os/exec"
@@ -14,7 +18,10 @@ import (
 	"testing"
 )
 
-const root = "../.." // the epoll package's directory
+const (
+	root    = "../.."            // the epoll package's directory
+	refusal = "0_unsupported.go" // built where the package is not supported
+)
 
 // The table's own consistency: one entry per GOARCH, the only two layouts
 // Linux has, and qemu-user wherever the tests cannot run natively.
@@ -50,8 +57,8 @@ func goFiles(t *testing.T) []string {
 			files = append(files, filepath.Base(n))
 		}
 	}
-	if !slices.Contains(files, "unsupported.go") {
-		t.Fatalf("no unsupported.go among the root package's files %v", files)
+	if !slices.Contains(files, refusal) {
+		t.Fatalf("no 0_unsupported.go among the root package's files %v", files)
 	}
 	return files
 }
@@ -77,8 +84,8 @@ func built(t *testing.T, files []string, goos, goarch string) []string {
 }
 
 // Every platform the go command knows: the table's Linux arches build with
-// exactly one numbers file and one Event file and without unsupported.go;
-// everything else, android included, builds unsupported.go, whose constant
+// exactly one numbers file and one Event file and without 0_unsupported.go;
+// everything else, android included, builds 0_unsupported.go, whose constant
 // stops the compiler (scripts/qemu-test.sh makes two real builds to see
 // that message come first). A Linux GOARCH that a new Go release adds and
 // the table lacks must be refused too; the test names it, so it can be
@@ -97,7 +104,7 @@ func TestPlatforms(t *testing.T) {
 	for _, p := range strings.Fields(string(out)) {
 		goos, goarch, _ := strings.Cut(p, "/")
 		in := built(t, files, goos, goarch)
-		unsupported := slices.Contains(in, "unsupported.go")
+		unsupported := slices.Contains(in, refusal)
 		_, known := Lookup(goarch)
 		switch {
 		case goos == "linux" && known:
@@ -112,10 +119,10 @@ func TestPlatforms(t *testing.T) {
 				}
 			}
 			if unsupported || len(sys) != 1 || len(event) != 1 {
-				t.Errorf("%s: builds %v: want one sys_linux_*.go, one event_*.go and no unsupported.go", p, in)
+				t.Errorf("%s: builds %v: want one sys_linux_*.go, one event_*.go and no 0_unsupported.go", p, in)
 			}
 		case !unsupported:
-			t.Errorf("%s: builds %v without unsupported.go: it must be refused at compile time", p, in)
+			t.Errorf("%s: builds %v without 0_unsupported.go: it must be refused at compile time", p, in)
 		case goos == "linux":
 			refused++
 			t.Logf("%s: refused; it is a Linux GOARCH that internal/arch lacks: add it there, with its sys_linux_%s.go", p, goarch)
@@ -127,6 +134,46 @@ func TestPlatforms(t *testing.T) {
 		t.Errorf("go tool dist list has %d of the table's %d arches", linux, len(All))
 	}
 	t.Logf("%d linux arches build; %d other platforms are refused", linux, refused)
+}
+
+// On a refused platform the first error must be the refusal's message, not
+// an undefined per-arch name elsewhere: go/types checks package-level
+// declarations in the order the compiler does (file by file, in name
+// order), and type-checks the standard library from source for the
+// platform, so this takes about a second per platform instead of a build
+// that compiles the standard library (scripts/qemu-test.sh still makes two).
+// Another OS, and android, which has the linux tag.
+func TestRefusedBuildStopsAtTheMessage(t *testing.T) {
+	files := goFiles(t)
+	for _, p := range [][2]string{{"darwin", "arm64"}, {"android", "arm64"}} {
+		goos, goarch := p[0], p[1]
+		saved := build.Default // the source importer reads build.Default
+		build.Default.GOOS, build.Default.GOARCH, build.Default.CgoEnabled = goos, goarch, false
+		fset := token.NewFileSet()
+		var parsed []*ast.File
+		for _, name := range built(t, files, goos, goarch) {
+			f, err := parser.ParseFile(fset, filepath.Join(root, name), nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parsed = append(parsed, f)
+		}
+		var first error
+		conf := types.Config{
+			Importer: importer.ForCompiler(fset, "source", nil),
+			Sizes:    types.SizesFor("gc", goarch),
+			Error: func(err error) {
+				if first == nil {
+					first = err
+				}
+			},
+		}
+		_, _ = conf.Check("github.com/rawpoll/epoll", fset, parsed, nil)
+		build.Default = saved
+		if first == nil || !strings.Contains(first.Error(), "epoll: unsupported platform") {
+			t.Errorf("%s/%s: the first error is %v, want the message of %s (a file sorting before it declares something that uses a per-arch name at package level?)", goos, goarch, first, refusal)
+		}
+	}
 }
 
 // listed parses "a, b, c or d" (or "and d") into its names.
@@ -155,7 +202,7 @@ func TestListsInTheRootPackage(t *testing.T) {
 	want := Names()
 	slices.Sort(want)
 	for _, c := range []struct{ file, re string }{
-		{"unsupported.go", `epoll: unsupported platform: needs GOOS=linux on ([^"]+)"`},
+		{refusal, `epoll: unsupported platform: needs GOOS=linux on ([^"]+)"`},
 		{"poll.go", `(?s)It builds for GOOS=linux on (.*?)\. For any other platform`},
 	} {
 		m := regexp.MustCompile(c.re).FindStringSubmatch(readFile(t, filepath.Join(root, c.file)))
@@ -167,6 +214,21 @@ func TestListsInTheRootPackage(t *testing.T) {
 			t.Errorf("%s lists %v, internal/arch has %v", c.file, got, want)
 		}
 	}
+	// The build constraint, as a list: TestPlatforms checks what it means;
+	// this names the line to write when an arch is added.
+	m := regexp.MustCompile(`(?m)^//go:build !linux \|\| android \|\| !\(([^)]*)\)$`).FindStringSubmatch(readFile(t, filepath.Join(root, refusal)))
+	line := "//go:build !linux || android || !(" + strings.Join(want, " || ") + ")"
+	if m == nil {
+		t.Errorf("%s: no build constraint of the form\n%s", refusal, line)
+	} else if got := strings.Split(m[1], " || "); !slices.Equal(sorted(got), want) {
+		t.Errorf("%s's build constraint lists %v, internal/arch has %v: write\n%s", refusal, got, want, line)
+	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
 }
 
 // plainStruct is the size and data offset that Go gives

@@ -10,6 +10,11 @@ package epoll
 // could only fail at run time. Programs that also build for other systems
 // keep their use of this package in files constrained to linux.
 //
+// The file's name sorts before every other: the compiler checks package-level
+// declarations file by file in name order, and the constants of busypoll.go,
+// say, use per-arch names that are undefined here, so their errors would
+// come first (internal/arch's TestRefusedBuildStopsAtTheMessage checks).
+//
 // Android (which satisfies the linux build tag) is refused too: it is
 // untested, and its app seccomp policy kills a process that makes a system
 // call the policy does not list (epoll_pwait2 on older releases) instead of
