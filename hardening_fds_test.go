@@ -19,6 +19,8 @@ import (
 	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/rawpoll/epoll/internal/arch"
 )
 
 // settle waits until one Wait reports exactly want, for readiness that the
@@ -257,17 +259,21 @@ func timerfdReadiness(t *testing.T, p *Poll) {
 type sigset [128 / bits.UintSize]uint
 
 func sigsetSize() uintptr {
-	switch runtime.GOARCH {
-	case "mips", "mipsle", "mips64", "mips64le":
+	if onMIPS() {
 		return 16
 	}
 	return 8
 }
 
+// onMIPS reports whether internal/arch files this arch under arch/mips.
+func onMIPS() bool {
+	a, _ := arch.Lookup(runtime.GOARCH)
+	return a.Kernel == "mips"
+}
+
 // sigBlock and sigSetmask are rt_sigprocmask's how; MIPS numbers them from 1.
 func sigHow() (block, setmask uintptr) {
-	switch runtime.GOARCH {
-	case "mips", "mipsle", "mips64", "mips64le":
+	if onMIPS() {
 		return 1, 3
 	}
 	return 0, 2
@@ -334,15 +340,10 @@ func inotifyReadiness(t *testing.T, p *Poll) {
 }
 
 // sysPidfdOpen is pidfd_open(2), missing from the syscall package: 434 in
-// the table shared by every architecture, offset by the MIPS ABI's base.
+// the table shared by every architecture, offset by the ABI's base (4000 on
+// MIPS o32, 5000 on n64), which epoll_pwait2's number (441 + base) gives.
 func sysPidfdOpen() uintptr {
-	switch runtime.GOARCH {
-	case "mips", "mipsle":
-		return 4000 + 434
-	case "mips64", "mips64le":
-		return 5000 + 434
-	}
-	return 434
+	return sysEpollPwait2 - 441 + 434
 }
 
 // A pidfd becomes readable when its process exits. The child is cat

@@ -24,6 +24,11 @@ import (
 type Arch struct {
 	GOARCH string
 
+	// Kernel is the Linux source tree's name for the architecture
+	// (arch/<Kernel>): where its ABI quirks are declared. On "mips",
+	// sigset_t has 128 signals and rt_sigprocmask's SIG_BLOCK is 1, not 0.
+	Kernel string
+
 	// QemuUser is the name qemu-user gives the architecture
 	// (qemu-<QemuUser>-static), or "" where tests run natively: amd64,
 	// and 386, which the x86-64 kernel runs itself (and qemu-i386 7.2
@@ -62,31 +67,31 @@ type Arch struct {
 
 // All is every supported architecture, in LAYOUT.md's order.
 var All = []Arch{
-	{GOARCH: "amd64", Debian: "amd64",
+	{GOARCH: "amd64", Kernel: "x86", Debian: "amd64",
 		Size: 12, DataOffset: 4, Why: "packed on x86-64", StdlibEPOLLETNegative: true},
-	{GOARCH: "386", Debian: "i386", KernelFlavour: "686",
+	{GOARCH: "386", Kernel: "x86", Debian: "i386", KernelFlavour: "686",
 		Size: 12, DataOffset: 4, Why: "i386 aligns `__u64` to 4", StdlibEPOLLETNegative: true},
-	{GOARCH: "arm", QemuUser: "arm", Debian: "armhf", KernelFlavour: "armmp-lpae",
+	{GOARCH: "arm", Kernel: "arm", QemuUser: "arm", Debian: "armhf", KernelFlavour: "armmp-lpae",
 		Size: 16, DataOffset: 8, Why: "EABI aligns `__u64` to 8", StdlibEPOLLETNegative: true},
-	{GOARCH: "arm64", QemuUser: "aarch64", Debian: "arm64", KernelFlavour: "arm64",
+	{GOARCH: "arm64", Kernel: "arm64", QemuUser: "aarch64", Debian: "arm64", KernelFlavour: "arm64",
 		Size: 16, DataOffset: 8, Why: "natural alignment", GenericSyscalls: true},
-	{GOARCH: "loong64", QemuUser: "loongarch64", Debian: "loong64",
+	{GOARCH: "loong64", Kernel: "loongarch", QemuUser: "loongarch64", Debian: "loong64",
 		Size: 16, DataOffset: 8, Why: "natural alignment", GenericSyscalls: true},
-	{GOARCH: "mips", QemuUser: "mips", Debian: "mips",
+	{GOARCH: "mips", Kernel: "mips", QemuUser: "mips", Debian: "mips",
 		Size: 16, DataOffset: 8, BigEndian: true, Why: "o32 aligns `__u64` to 8", IoctlDir3Bits: true},
-	{GOARCH: "mipsle", QemuUser: "mipsel", Debian: "mipsel", KernelFlavour: "4kc-malta",
+	{GOARCH: "mipsle", Kernel: "mips", QemuUser: "mipsel", Debian: "mipsel", KernelFlavour: "4kc-malta",
 		Size: 16, DataOffset: 8, Why: "o32 aligns `__u64` to 8", IoctlDir3Bits: true},
-	{GOARCH: "mips64", QemuUser: "mips64", Debian: "mips64",
+	{GOARCH: "mips64", Kernel: "mips", QemuUser: "mips64", Debian: "mips64",
 		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment", IoctlDir3Bits: true},
-	{GOARCH: "mips64le", QemuUser: "mips64el", Debian: "mips64el", KernelFlavour: "5kc-malta",
+	{GOARCH: "mips64le", Kernel: "mips", QemuUser: "mips64el", Debian: "mips64el", KernelFlavour: "5kc-malta",
 		Size: 16, DataOffset: 8, Why: "natural alignment", IoctlDir3Bits: true},
-	{GOARCH: "ppc64", QemuUser: "ppc64", Debian: "ppc64",
+	{GOARCH: "ppc64", Kernel: "powerpc", QemuUser: "ppc64", Debian: "ppc64",
 		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment", IoctlDir3Bits: true},
-	{GOARCH: "ppc64le", QemuUser: "ppc64le", Debian: "ppc64el", KernelFlavour: "powerpc64le",
+	{GOARCH: "ppc64le", Kernel: "powerpc", QemuUser: "ppc64le", Debian: "ppc64el", KernelFlavour: "powerpc64le",
 		Size: 16, DataOffset: 8, Why: "natural alignment", IoctlDir3Bits: true},
-	{GOARCH: "riscv64", QemuUser: "riscv64", Debian: "riscv64",
+	{GOARCH: "riscv64", Kernel: "riscv", QemuUser: "riscv64", Debian: "riscv64",
 		Size: 16, DataOffset: 8, Why: "natural alignment", GenericSyscalls: true},
-	{GOARCH: "s390x", QemuUser: "s390x", Debian: "s390x", KernelFlavour: "s390x",
+	{GOARCH: "s390x", Kernel: "s390", QemuUser: "s390x", Debian: "s390x", KernelFlavour: "s390x",
 		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment"},
 }
 

@@ -38,6 +38,9 @@ func TestTable(t *testing.T) {
 		if a.Debian == "" || a.Why == "" {
 			t.Errorf("%s: Debian name or Why missing", a.GOARCH)
 		}
+		if dir3 := a.Kernel == "mips" || a.Kernel == "powerpc"; dir3 != a.IoctlDir3Bits {
+			t.Errorf("%s: IoctlDir3Bits %v, but arch/%s's _IOC is the %v one", a.GOARCH, a.IoctlDir3Bits, a.Kernel, map[bool]string{true: "mips and powerpc", false: "generic"}[dir3])
+		}
 		if native := a.GOARCH == "amd64" || a.GOARCH == "386"; native != (a.QemuUser == "") {
 			t.Errorf("%s: QemuUser %q: only amd64 and 386 run natively on the x86-64 test machines", a.GOARCH, a.QemuUser)
 		}
