@@ -1,13 +1,16 @@
-// Command evserver is an HTTP/1.1 server on a single goroutine: one epoll
-// event loop, built on this package and the syscall package only. It
+// Command evserver is an HTTP/1.1 server on epoll event loops, one per core
+// by default, built on this package and the syscall package only. It
 // answers every GET with "hello\n", keeps connections alive and answers
-// pipelined requests in order. Ctrl-C (SIGINT) or SIGTERM stops it through a
-// Waker.
+// pipelined requests in order. Ctrl-C (SIGINT) or SIGTERM stops it through
+// the loops' Wakers.
 //
-// It is meant to be copied as the skeleton of an event-loop server:
-// non-blocking accept, edge-triggered reads drained to EAGAIN, per-connection
-// buffers, writes that wait for Writable when the socket is full, and
-// connections deregistered and closed on hang-up or error.
+// It is meant to be copied as the skeleton of an event-loop server: loops
+// that share nothing, each with its own SO_REUSEPORT listener; non-blocking
+// accept that survives running out of fds; edge-triggered reads, usually
+// one system call per event; one write per batch of responses, waiting for
+// Writable only when the socket is full; buffers only while a request or
+// its answer is incomplete; connections deregistered and closed on hang-up
+// or error.
 //
 //	go run ./cmd/evserver -addr 127.0.0.1:8080
 //	wrk -c 100 -d 10s http://127.0.0.1:8080/
@@ -19,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 )
 
@@ -37,10 +41,11 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) error {
 	flags := flag.NewFlagSet("evserver", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", "127.0.0.1:8080", "`ip:port` to listen on; port 0 picks a free one")
+	loops := flags.Int("loops", runtime.GOMAXPROCS(0), "event loops, each a goroutine with its own Poll and listener")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	s, err := newServer(*addr)
+	s, err := newServer(*addr, *loops)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -26,9 +27,15 @@ const (
 	okClose = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n"
 )
 
+// testLoops is how many event loops the tests run: more than one, and more
+// than the cores of a small machine, so that loops run side by side and
+// also take turns.
+const testLoops = 3
+
 // serverFds is how many fds a running server holds besides its connections:
-// the listener, the epoll fd, the eventfd its Close uses and the Waker's.
-const serverFds = 4
+// for each loop its listener, the epoll fd, the eventfd its Close uses and
+// the Waker's; and the spare fd.
+const serverFds = 4*testLoops + 1
 
 func openFds(t testing.TB) int {
 	t.Helper()
@@ -71,7 +78,7 @@ func baseline(t testing.TB) int {
 // test, checking that Serve returns nil.
 func start(t testing.TB) *server {
 	t.Helper()
-	s, err := newServer("127.0.0.1:0")
+	s, err := newServer("127.0.0.1:0", testLoops)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +139,160 @@ func TestManyPipeliningClients(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	everyLoopServed(t, s)
 }
+
+// everyLoopServed checks that the kernel spread the connections over every
+// loop. SO_REUSEPORT picks a listener by a hash of the addresses, so with
+// tens of connections a loop without any is as likely as a run of heads
+// that long.
+func everyLoopServed(t *testing.T, s *server) {
+	t.Helper()
+	for i, l := range s.loops {
+		if l.accepted.Load() == 0 {
+			t.Errorf("loop %d of %d accepted no connection", i, len(s.loops))
+		}
+	}
+}
+
+// accepted is the number of connections all loops accepted.
+func accepted(s *server) int64 {
+	var n int64
+	for _, l := range s.loops {
+		n += l.accepted.Load()
+	}
+	return n
+}
+
+// reads is the number of read system calls of all loops.
+func reads(s *server) int64 {
+	var n int64
+	for _, l := range s.loops {
+		n += l.reads.Load()
+	}
+	return n
+}
+
+// TestPieces sends requests a few bytes at a time, each piece once the
+// server has read the one before, so that each arrives alone and makes its
+// own readiness event. Reads stop at a short read, so every piece must cost
+// exactly one read (reading on to EAGAIN would cost two), and no piece may
+// be left unread: the answers must come, and only after the last piece of
+// each request.
+func TestPieces(t *testing.T) {
+	s := start(t)
+	c := dial(t, s)
+	req := "GET /pieces HTTP/1.1\r\nHost: test\r\n\r\n"
+	pieces := 0
+	for round := range 3 {
+		for i := 0; i < len(req); i += 1 + round*3 {
+			before := reads(s)
+			if _, err := io.WriteString(c, req[i:min(i+1+round*3, len(req))]); err != nil {
+				t.Fatal(err)
+			}
+			pieces++
+			waitFor(t, "reading the piece", func() bool { return reads(s) > before })
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp := make([]byte, len(ok))
+		if _, err := io.ReadFull(c, resp); err != nil || string(resp) != ok {
+			t.Fatalf("round %d: %q, %v", round, resp, err)
+		}
+	}
+	if got := reads(s); got != int64(pieces) {
+		t.Errorf("%d pieces took %d reads, want one each", pieces, got)
+	}
+}
+
+// TestOutOfFds lowers RLIMIT_NOFILE so that the server can hold only a few
+// of the connections that queue up. It must accept and close the others
+// instead of leaving them queued, serve the ones it holds, and serve new
+// ones once fds are free again.
+func TestOutOfFds(t *testing.T) {
+	const clients, room = 20, 5 // room: fds free for the server
+	s := start(t)
+	// Client sockets are made first: connecting needs no new fd.
+	var fds []int
+	for range clients {
+		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeOnCleanup(t, fd)
+		// A guard against a server that never answers, not a measurement.
+		tv := syscall.Timeval{Sec: 30}
+		if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv); err != nil {
+			t.Fatal(err)
+		}
+		fds = append(fds, fd)
+	}
+	ap := netip.MustParseAddrPort(s.addr)
+	sa := &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	low := lim
+	before := accepted(s)
+	low.Cur = uint64(openFds(t) + room)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	restore := func() {
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer restore()
+	for _, fd := range fds {
+		if err := syscall.Connect(fd, sa); err != nil { // the kernel completes it, queued
+			t.Fatal(err)
+		}
+	}
+	// How many the server keeps depends on what else holds fds in the
+	// process; the rest it must refuse, and none may stay queued.
+	waitFor(t, "accepting or refusing every connection", func() bool { return accepted(s)-before+s.refused.Load() >= clients })
+	kept := int(accepted(s) - before)
+	if refused := s.refused.Load(); kept > 2*room || refused == 0 || kept+int(refused) != clients {
+		t.Fatalf("kept %d connections and refused %d of %d, room for %d", kept, refused, clients, room)
+	}
+	answered := 0
+	buf := make([]byte, 4096)
+	for i, fd := range fds {
+		if _, err := syscall.Write(fd, []byte("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")); err != nil && err != syscall.EPIPE && err != syscall.ECONNRESET {
+			t.Fatal(err)
+		}
+		var got []byte
+		for {
+			n, err := syscall.Read(fd, buf)
+			if err == syscall.ECONNRESET || err == nil && n == 0 {
+				break
+			}
+			if err != nil {
+				t.Fatalf("client %d: %v", i, err)
+			}
+			got = append(got, buf[:n]...)
+		}
+		switch string(got) {
+		case okClose:
+			answered++
+		case "":
+		default:
+			t.Fatalf("client %d: %q", i, got)
+		}
+	}
+	if answered != kept {
+		t.Errorf("%d clients answered, want the %d the server kept", answered, kept)
+	}
+	restore()
+	c := dial(t, s)
+	io.WriteString(c, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+	if got := readAll(t, c); got != okClose {
+		t.Errorf("with fds free again got %q", got)
+	}
+}
+
+func closeOnCleanup(t *testing.T, fd int) { t.Cleanup(func() { syscall.Close(fd) }) }
 
 func client(addr string, id, rounds, pipelined int) error {
 	c, err := net.Dial("tcp", addr)
@@ -322,7 +482,7 @@ func TestSlowReader(t *testing.T) {
 // mid-request and waiting to write, and checks it left no fd open.
 func TestShutdownClosesEverything(t *testing.T) {
 	base := baseline(t)
-	s, err := newServer("127.0.0.1:0")
+	s, err := newServer("127.0.0.1:0", testLoops)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,6 +505,7 @@ func TestShutdownClosesEverything(t *testing.T) {
 	}
 	waitFor(t, "waiting for Writable", func() bool { return s.writeWaits.Load() >= 10 })
 	waitFds(t, base+serverFds+2*len(clients), "with every client connected")
+	everyLoopServed(t, s)
 
 	if err := s.Shutdown(); err != nil {
 		t.Fatal(err)
@@ -372,7 +533,7 @@ func TestShutdownClosesEverything(t *testing.T) {
 
 func TestBadAddress(t *testing.T) {
 	for _, addr := range []string{"localhost:8080", "127.0.0.1", "127.0.0.1:99999"} {
-		if _, err := newServer(addr); err == nil || !strings.Contains(err.Error(), "ip:port") {
+		if _, err := newServer(addr, 1); err == nil || !strings.Contains(err.Error(), "ip:port") {
 			t.Errorf("newServer(%q): %v, want an error asking for ip:port", addr, err)
 		}
 	}
@@ -382,7 +543,7 @@ func TestBadAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	_, err = newServer(ln.Addr().String())
+	_, err = newServer(ln.Addr().String(), 2)
 	if !errors.Is(err, syscall.EADDRINUSE) || !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Errorf("newServer on a port in use: %v, want EADDRINUSE naming the address", err)
 	}
@@ -392,7 +553,7 @@ func TestBadAddress(t *testing.T) {
 }
 
 func TestIPv6(t *testing.T) {
-	s, err := newServer("[::1]:0")
+	s, err := newServer("[::1]:0", 2)
 	if err != nil {
 		t.Fatalf("listening on the IPv6 loopback: %v", err)
 	}
@@ -419,7 +580,7 @@ func TestRun(t *testing.T) {
 	stop := make(chan os.Signal, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run([]string{"-addr", "127.0.0.1:0"}, stdout, io.Discard, stop)
+		done <- run([]string{"-addr", "127.0.0.1:0", "-loops", "2"}, stdout, io.Discard, stop)
 		stdout.Close()
 	}()
 	line, err := bufio.NewReader(out).ReadString('\n')
