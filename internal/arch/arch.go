@@ -37,8 +37,13 @@ type Arch struct {
 
 	// Debian is Debian's name for the architecture (dpkg --print-architecture),
 	// and KernelFlavour the linux-image-<flavour> that scripts/kernel-test.sh
-	// boots under qemu-system, or "" if it boots none for this arch.
+	// boots under qemu-system, or "" if Debian has no kernel for this arch.
 	Debian, KernelFlavour string
+
+	// KernelSuites are the Debian suites, space-separated, whose
+	// KernelFlavour kernel kernel-test.sh boots: bookworm (Linux 6.1),
+	// trixie (Linux 6.12), or both.
+	KernelSuites string
 
 	// Size and DataOffset are sizeof(struct epoll_event) and
 	// offsetof(data); BigEndian is the byte order of both fields. Why
@@ -69,29 +74,29 @@ type Arch struct {
 var All = []Arch{
 	{GOARCH: "amd64", Kernel: "x86", Debian: "amd64",
 		Size: 12, DataOffset: 4, Why: "packed on x86-64", StdlibEPOLLETNegative: true},
-	{GOARCH: "386", Kernel: "x86", Debian: "i386", KernelFlavour: "686",
+	{GOARCH: "386", Kernel: "x86", Debian: "i386", KernelFlavour: "686", KernelSuites: "bookworm",
 		Size: 12, DataOffset: 4, Why: "i386 aligns `__u64` to 4", StdlibEPOLLETNegative: true},
-	{GOARCH: "arm", Kernel: "arm", QemuUser: "arm", Debian: "armhf", KernelFlavour: "armmp-lpae",
+	{GOARCH: "arm", Kernel: "arm", QemuUser: "arm", Debian: "armhf", KernelFlavour: "armmp-lpae", KernelSuites: "bookworm trixie",
 		Size: 16, DataOffset: 8, Why: "EABI aligns `__u64` to 8", StdlibEPOLLETNegative: true},
-	{GOARCH: "arm64", Kernel: "arm64", QemuUser: "aarch64", Debian: "arm64", KernelFlavour: "arm64",
+	{GOARCH: "arm64", Kernel: "arm64", QemuUser: "aarch64", Debian: "arm64", KernelFlavour: "arm64", KernelSuites: "bookworm trixie",
 		Size: 16, DataOffset: 8, Why: "natural alignment", GenericSyscalls: true},
 	{GOARCH: "loong64", Kernel: "loongarch", QemuUser: "loongarch64", Debian: "loong64",
 		Size: 16, DataOffset: 8, Why: "natural alignment", GenericSyscalls: true},
 	{GOARCH: "mips", Kernel: "mips", QemuUser: "mips", Debian: "mips",
 		Size: 16, DataOffset: 8, BigEndian: true, Why: "o32 aligns `__u64` to 8", IoctlDir3Bits: true},
-	{GOARCH: "mipsle", Kernel: "mips", QemuUser: "mipsel", Debian: "mipsel", KernelFlavour: "4kc-malta",
+	{GOARCH: "mipsle", Kernel: "mips", QemuUser: "mipsel", Debian: "mipsel", KernelFlavour: "4kc-malta", KernelSuites: "bookworm",
 		Size: 16, DataOffset: 8, Why: "o32 aligns `__u64` to 8", IoctlDir3Bits: true},
 	{GOARCH: "mips64", Kernel: "mips", QemuUser: "mips64", Debian: "mips64",
 		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment", IoctlDir3Bits: true},
-	{GOARCH: "mips64le", Kernel: "mips", QemuUser: "mips64el", Debian: "mips64el", KernelFlavour: "5kc-malta",
+	{GOARCH: "mips64le", Kernel: "mips", QemuUser: "mips64el", Debian: "mips64el", KernelFlavour: "5kc-malta", KernelSuites: "bookworm",
 		Size: 16, DataOffset: 8, Why: "natural alignment", IoctlDir3Bits: true},
 	{GOARCH: "ppc64", Kernel: "powerpc", QemuUser: "ppc64", Debian: "ppc64",
 		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment", IoctlDir3Bits: true},
-	{GOARCH: "ppc64le", Kernel: "powerpc", QemuUser: "ppc64le", Debian: "ppc64el", KernelFlavour: "powerpc64le",
+	{GOARCH: "ppc64le", Kernel: "powerpc", QemuUser: "ppc64le", Debian: "ppc64el", KernelFlavour: "powerpc64le", KernelSuites: "bookworm trixie",
 		Size: 16, DataOffset: 8, Why: "natural alignment", IoctlDir3Bits: true},
-	{GOARCH: "riscv64", Kernel: "riscv", QemuUser: "riscv64", Debian: "riscv64",
+	{GOARCH: "riscv64", Kernel: "riscv", QemuUser: "riscv64", Debian: "riscv64", KernelFlavour: "riscv64", KernelSuites: "trixie",
 		Size: 16, DataOffset: 8, Why: "natural alignment", GenericSyscalls: true},
-	{GOARCH: "s390x", Kernel: "s390", QemuUser: "s390x", Debian: "s390x", KernelFlavour: "s390x",
+	{GOARCH: "s390x", Kernel: "s390", QemuUser: "s390x", Debian: "s390x", KernelFlavour: "s390x", KernelSuites: "bookworm trixie",
 		Size: 16, DataOffset: 8, BigEndian: true, Why: "natural alignment"},
 }
 
