@@ -13,6 +13,17 @@
 // The layouts are written down from the kernel headers and each C ABI, not
 // computed from epoll.Event, so that Event and the bytes the kernel writes
 // can be checked against them.
+//
+// Adding an architecture: its entry here and its sys_linux_<arch>.go. The
+// tests then fail, naming the line to write, in the few places that cannot
+// read this table: 0_unsupported.go's build constraint and message (the
+// root package imports nothing), the list in poll.go's package comment, and
+// the rows of README's and LAYOUT.md's tables, which are prose for readers.
+// LAYOUT.md also needs a marker for the arch's quote (go test -update on
+// that arch fills it in) and a row in its busy-poll table. A 12-byte layout
+// would also need event_packed.go's build constraint, a layout no arch has
+// yet a picture (cmd/epollinspect's pictures), and a real kernel to boot
+// its machine settings in scripts/kernel-test.sh.
 package arch
 
 import (
