@@ -20,14 +20,14 @@ out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 
 apt_updated=
-need() { # need COMMAND PACKAGE
-	command -v "$1" >/dev/null 2>&1 && return
+need() { # need FILE-OR-COMMAND PACKAGE: install PACKAGE unless it is there
+	[ -e "$1" ] || command -v "$1" >/dev/null 2>&1 && return
 	[ -n "$apt_updated" ] || { apt-get update -q >/dev/null; apt_updated=1; }
 	apt-get install -y -q --no-install-recommends "$2" >/dev/null
 }
 need qemu-aarch64-static qemu-user-static
 need chromium chromium
-[ -e /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || { apt_updated=; need /nonexistent fonts-dejavu-core; }
+need /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf fonts-dejavu-core # svg.go's first choice
 
 failed=0
 pngs=() colours=()
