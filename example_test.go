@@ -27,6 +27,13 @@ func pipe() (r, w int) {
 	return fds[0], fds[1]
 }
 
+// write writes s to fd, which has room for it.
+func write(fd int, s string) {
+	if _, err := syscall.Write(fd, []byte(s)); err != nil {
+		log.Fatal(err)
+	}
+}
+
 // The basic loop: create a Poll, register a file descriptor with a token,
 // Wait for events, which carry the token back, and read the fd until EAGAIN.
 // README.md's API section is this function's body, word for word
@@ -113,7 +120,9 @@ func ExampleNewWaker() {
 	go func() {
 		jobs <- "reload"
 		jobs <- "shutdown"
-		waker.Wake()
+		if err := waker.Wake(); err != nil {
+			log.Fatal(err)
+		}
 	}()
 
 	events := make([]epoll.Event, 0, 64)
@@ -160,9 +169,9 @@ func ExampleRegistry_Reregister() {
 		fmt.Printf("%s: %d event(s)\n", what, len(events))
 	}
 
-	syscall.Write(w, []byte("a"))
+	write(w, "a")
 	wait("first write")
-	syscall.Write(w, []byte("b"))
+	write(w, "b")
 	wait("second write, not re-armed")
 	if err := p.Registry().Reregister(r, token, epoll.Readable|epoll.Oneshot); err != nil {
 		log.Fatal(err)
@@ -199,7 +208,7 @@ func Example_edgeTriggered() {
 	}
 	buf := make([]byte, 5) // small, to need several reads
 
-	syscall.Write(w, []byte("hello, world"))
+	write(w, "hello, world")
 	wait("after the write")
 	n, _ := syscall.Read(r, buf)
 	fmt.Printf("read %q\n", buf[:n])
@@ -222,7 +231,7 @@ func Example_edgeTriggered() {
 	}
 	fmt.Printf("drained %q\n", rest)
 
-	syscall.Write(w, []byte("more"))
+	write(w, "more")
 	wait("after new data")
 	// Output:
 	// after the write: 1 event(s)
@@ -264,7 +273,7 @@ func ExamplePoll_Fd() {
 		log.Fatal(err)
 	}
 
-	go syscall.Write(w, []byte("x"))
+	go write(w, "x")
 	events := make([]epoll.Event, 0, 8)
 	var waitErr error
 	// Read calls the function, and while it returns false parks the

@@ -245,7 +245,7 @@ func New() (*Poll, error) {
 	}
 	closeFd, err := newEventfd()
 	if err != nil {
-		rawSyscall(sysClose, epfd, 0, 0)
+		closeUnused(epfd)
 		return nil, err
 	}
 	probePwait2(int(epfd))
@@ -254,8 +254,8 @@ func New() (*Poll, error) {
 	// returns at once. Its token is irrelevant because Wait reports
 	// ErrClosed, not events, after Close.
 	if err := p.registry.ctl("register", epollCtlAdd, closeFd, epollIn, 0); err != nil {
-		rawSyscall(sysClose, uintptr(closeFd), 0, 0)
-		rawSyscall(sysClose, epfd, 0, 0)
+		closeUnused(uintptr(closeFd))
+		closeUnused(epfd)
 		return nil, err
 	}
 	p.registry.closeFd = closeFd
@@ -438,7 +438,7 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 		return events, &OpError{Op: "wait", Fd: r.epfd, Err: ErrClosed}
 	}
 	var n int
-	var errno syscall.Errno = syscall.EINVAL // unless the slice has capacity
+	errno := syscall.EINVAL // unless the slice has capacity
 	if slots := min(cap(events), maxEvents); slots > 0 {
 		buf := unsafe.SliceData(events)
 		if timeout <= 0 {
@@ -515,7 +515,9 @@ func (p *Poll) waitOnce(buf *Event, slots int, timeout time.Duration) (int, sysc
 		}
 		pwait2Missing.Store(true)
 	}
-	n, _, errno := syscall.Syscall6(sysEpollPwait, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(msTimeout(timeout)), 0, 0)
+	// uintptr(int32) sign-extends, so -1 reaches the kernel's int as -1.
+	n, _, errno := syscall.Syscall6(sysEpollPwait, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(msTimeout(timeout)), 0, 0) //nolint:gosec // G115: the sign extension is wanted
+
 	return int(n), errno
 }
 
@@ -566,24 +568,25 @@ func (p *Poll) Close() error {
 	}
 	r.life.close()
 	var err error
-	ownFd := r.closeFd
+	ownFd, wakeFd := r.closeFd, -1
 	if errno := addEventfd(r.closeFd); errno != 0 {
 		// The number no longer names our eventfd: never close it, it may
 		// be somebody else's file now.
 		err = &OpError{Op: "close", Fd: r.closeFd, Err: errno, note: "the Poll's own eventfd was closed elsewhere"}
 		ownFd = -1
-		wakeFd, err2 := wakeWaits(r.epfd)
-		if err2 != nil {
+		var err2 error
+		if wakeFd, err2 = wakeWaits(r.epfd); err2 != nil {
 			return errors.Join(err, err2) // retried by the next Close
 		}
-		defer closeFd("close", wakeFd)
 	}
 	r.life.waitDrained()
-	if ownFd >= 0 {
-		err = closeFd("close", ownFd)
-	}
-	if err2 := closeFd("close", r.epfd); err == nil {
-		err = err2
+	for _, fd := range []int{ownFd, wakeFd, r.epfd} {
+		if fd < 0 {
+			continue
+		}
+		if err2 := closeFd("close", fd); err == nil {
+			err = err2
+		}
 	}
 	r.closeDone = true
 	return err
@@ -597,7 +600,7 @@ func wakeWaits(epfd int) (int, error) {
 		return -1, &OpError{Op: "close", Fd: -1, Err: errno, note: "no eventfd to wake the Waits with"}
 	}
 	if errno := epollCtl(epfd, epollCtlAdd, int(fd), epollIn, 0); errno != 0 {
-		rawSyscall(sysClose, fd, 0, 0)
+		closeUnused(fd)
 		return -1, &OpError{Op: "close", Fd: int(fd), Err: errno}
 	}
 	return int(fd), nil
@@ -625,7 +628,7 @@ func NewWaker(r *Registry, t Token) (*Waker, error) {
 		return nil, err
 	}
 	if err := r.Register(fd, t, Readable|EdgeTriggered); err != nil {
-		rawSyscall(sysClose, uintptr(fd), 0, 0)
+		closeUnused(uintptr(fd))
 		return nil, err
 	}
 	w := &Waker{fd: fd, registry: r, life: newLifetime()}
@@ -781,8 +784,12 @@ func addEventfd(fd int) syscall.Errno {
 		if errno != syscall.EAGAIN {
 			return errno
 		}
+		// Saturated: reset the counter. EAGAIN means another reader
+		// just did.
 		var count uint64
-		syscall.RawSyscall(sysRead, uintptr(fd), uintptr(unsafe.Pointer(&count)), 8)
+		if _, _, errno := syscall.RawSyscall(sysRead, uintptr(fd), uintptr(unsafe.Pointer(&count)), 8); errno != 0 && errno != syscall.EAGAIN {
+			return errno
+		}
 	}
 }
 
@@ -792,6 +799,11 @@ func closeFd(op string, fd int) error {
 	}
 	return nil
 }
+
+// closeUnused closes an fd the package has just created, on the error path
+// of the call that created it. Its error is dropped: the caller reports the
+// error that matters, and Linux frees the number even when close fails.
+func closeUnused(fd uintptr) { _, _ = rawSyscall(sysClose, fd, 0, 0) }
 
 // rawSyscall is for calls without pointer arguments: a pointer converted to
 // uintptr must be converted in the syscall.RawSyscall expression itself.

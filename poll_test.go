@@ -571,7 +571,9 @@ func TestFdTrapIsReal(t *testing.T) {
 	nonblocking := func() bool {
 		var flags uintptr
 		var errno syscall.Errno
-		rc.Control(func(fd uintptr) { flags, _, errno = syscall.RawSyscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0) })
+		if err := rc.Control(func(fd uintptr) { flags, _, errno = syscall.RawSyscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0) }); err != nil {
+			t.Fatal(err)
+		}
 		if errno != 0 {
 			t.Fatal(errno)
 		}
@@ -1031,7 +1033,10 @@ func signalsDuringTimedWait(t *testing.T) (interrupted bool) {
 		if sent%2 == 1 {
 			sig = syscall.SIGURG // the runtime's preemption signal
 		}
-		syscall.Tgkill(pid, tid, sig)
+		// ESRCH: the thread ended with its Wait, after the check above.
+		if err := syscall.Tgkill(pid, tid, sig); err != nil && err != syscall.ESRCH {
+			t.Fatal(err)
+		}
 		time.Sleep(2 * time.Millisecond)
 	}
 }
@@ -1313,8 +1318,10 @@ func TestNoFdLeaks(t *testing.T) {
 		if err := syscall.Pipe2(fds[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
 			t.Fatal(err)
 		}
-		p.Registry().Register(fds[0], 1, Readable)
-		p.Registry().Register(fds[0], 1, Readable) // EEXIST
+		register(t, p, fds[0], 1, Readable)
+		if err := p.Registry().Register(fds[0], 1, Readable); !errors.Is(err, syscall.EEXIST) {
+			t.Fatalf("second Register: %v, want EEXIST", err)
+		}
 		wk, err := NewWaker(p.Registry(), 2)
 		if err != nil {
 			t.Fatal(err)
@@ -1323,8 +1330,12 @@ func TestNoFdLeaks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wk.Wake()
-		p.Wait(make([]Event, 8), 0)
+		if err := wk.Wake(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Wait(make([]Event, 8), 0); err != nil {
+			t.Fatal(err)
+		}
 		if i%2 == 0 {
 			wk.Close()
 		}
@@ -1351,16 +1362,24 @@ func TestNoAllocations(t *testing.T) {
 	events := make([]Event, 8)
 	reg := p.Registry()
 	cases := map[string]func(){
-		"Wait(0)":               func() { events, _ = p.Wait(events, 0) },
-		"Wait(1ms)":             func() { events, _ = p.Wait(events, time.Millisecond) },
-		"Register+Deregister":   func() { reg.Register(r, 1, Readable); reg.Deregister(r) },
-		"Reregister":            func() { reg.Reregister(wk.fd, 2, Readable|EdgeTriggered) },
-		"Wake":                  func() { wk.Wake() },
+		"Wait(0)":   func() { events, err = p.Wait(events, 0) },
+		"Wait(1ms)": func() { events, err = p.Wait(events, time.Millisecond) },
+		"Register+Deregister": func() {
+			if err = reg.Register(r, 1, Readable); err == nil {
+				err = reg.Deregister(r)
+			}
+		},
+		"Reregister":            func() { err = reg.Reregister(wk.fd, 2, Readable|EdgeTriggered) },
+		"Wake":                  func() { err = wk.Wake() },
 		"Event accessors+Token": func() { _ = events[:1][0].IsReadable() && events[:1][0].Token() == 0 },
 	}
 	for name, f := range cases {
+		err = nil
 		if allocs := testing.AllocsPerRun(100, f); allocs != 0 {
 			t.Errorf("%s: %v allocations per call", name, allocs)
+		}
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }
@@ -1473,7 +1492,9 @@ func BenchmarkWakeThenWait(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N { // not b.Loop: go.mod says go 1.23
-		wk.Wake()
+		if err := wk.Wake(); err != nil {
+			b.Fatal(err)
+		}
 		if events, _ = p.Wait(events, 0); len(events) != 1 {
 			b.Fatalf("%d events", len(events))
 		}

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -47,8 +48,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: delay.Handler(log.New(stderr, "delayserver: ", 0))}
-		go srv.Serve(ln)
+		srv := &http.Server{Handler: delay.Handler(log.New(stderr, "delayserver: ", 0)), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				fmt.Fprintln(stderr, "delayserver:", err)
+			}
+		}()
 		defer srv.Close()
 		*addr = ln.Addr().String()
 		fmt.Fprintf(stdout, "started a delay server on %s (its log goes to stderr)\n", *addr)
@@ -69,7 +74,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var conns []*conn
 	defer func() {
 		for _, c := range conns {
-			c.close(p.Registry())
+			// Only on the way out: an error has been returned already, or
+			// all are closed, and this does nothing.
+			_ = c.close(p.Registry())
 		}
 	}()
 	for i := range requests {
@@ -119,7 +126,10 @@ func await(p *epoll.Poll, conns []*conn, deadline time.Time, stdout io.Writer) e
 			if done {
 				fmt.Fprintf(stdout, "RECEIVED: %v\n%s\n------\n", ev, c.response)
 				finished++
-				c.close(p.Registry()) // no more events, so none can count twice
+				// No more events, so none can count twice.
+				if err := c.close(p.Registry()); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -162,13 +172,22 @@ func dial(raddr *net.TCPAddr, token epoll.Token, path string, out io.Writer) (*c
 	return c, nil
 }
 
-// close deregisters and closes c's socket; later calls do nothing.
-func (c *conn) close(r *epoll.Registry) {
-	if c.fd >= 0 {
-		r.Deregister(c.fd)
-		syscall.Close(c.fd)
-		c.fd = -1
+// close deregisters and closes c's socket, deregistering first (a
+// registration outlives a close while the file is open elsewhere); later
+// calls do nothing.
+func (c *conn) close(r *epoll.Registry) error {
+	if c.fd < 0 {
+		return nil
 	}
+	err := r.Deregister(c.fd)
+	if err2 := syscall.Close(c.fd); err == nil {
+		err = err2
+	}
+	c.fd = -1
+	if err != nil {
+		return fmt.Errorf("connection %d: closing: %w", c.token, err)
+	}
+	return nil
 }
 
 // handle reacts to one event for c, and reports whether the response is

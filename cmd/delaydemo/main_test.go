@@ -67,8 +67,12 @@ func TestSeparateServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	logR, logW := io.Pipe()
-	srv := &http.Server{Handler: delay.Handler(log.New(logW, "", 0))}
-	go srv.Serve(ln)
+	srv := &http.Server{Handler: delay.Handler(log.New(logW, "", 0)), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			t.Error(err)
+		}
+	}()
 	defer srv.Close()
 	logged := make(chan string, 5)
 	go func() {
@@ -121,7 +125,7 @@ func TestServerClosesWithoutAnswer(t *testing.T) {
 			if err != nil {
 				return
 			}
-			bufio.NewReader(c).ReadString('\n') // wait for the request
+			_, _ = bufio.NewReader(c).ReadString('\n') // wait for the request; its end or an error will do
 			c.Close()
 		}
 	}()
