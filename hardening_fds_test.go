@@ -293,7 +293,11 @@ func signalfdReadiness(t *testing.T, p *Poll) {
 			t.Error(errno)
 			return
 		}
-		defer syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, setmask, uintptr(unsafe.Pointer(&old)), 0, sigsetSize(), 0, 0)
+		defer func() {
+			if _, _, errno := syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, setmask, uintptr(unsafe.Pointer(&old)), 0, sigsetSize(), 0, 0); errno != 0 {
+				t.Error(errno)
+			}
+		}()
 		minus1 := -1
 		fd, _, errno := syscall.RawSyscall6(syscall.SYS_SIGNALFD4, uintptr(minus1), uintptr(unsafe.Pointer(&mask)), sigsetSize(), syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0, 0)
 		if errno != 0 {
@@ -357,7 +361,7 @@ func pidfdReadiness(t *testing.T, p *Poll) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
+	defer func() { _ = cmd.Wait() }() // reaps cat, which stdin's close ends; its status says nothing here
 	defer stdin.Close()
 	fd, _, errno := syscall.RawSyscall(sysPidfdOpen(), uintptr(cmd.Process.Pid), 0, 0)
 	if emulatorLacks(t, "pidfd_open", errno) {

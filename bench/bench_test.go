@@ -310,7 +310,7 @@ func roundTrips(b *testing.B, wakeA, waitA, wakeB, waitB func() error) {
 			}
 			if err != nil {
 				broken.Store(true)
-				wakeB() // unblock the measured loop
+				_ = wakeB() // unblock the measured loop; err, sent below, is the failure
 				done <- err
 				return
 			}

@@ -89,6 +89,10 @@ type (
 	}
 )
 
+// Each puts events first, at offset 0, as the kernel's struct does; this
+// fails to compile otherwise.
+var _ = [1]struct{}{}[unsafe.Offsetof(naive{}.events)+unsafe.Offsetof(bytesData{}.events)+unsafe.Offsetof(padded{}.events)]
+
 func run(w io.Writer) error {
 	raw, events, err := kernelEvents()
 	if err != nil {

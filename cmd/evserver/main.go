@@ -51,7 +51,9 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) error {
 	}
 	go func() {
 		<-stop
-		s.Shutdown()
+		if err := s.Shutdown(); err != nil {
+			fmt.Fprintln(stderr, "evserver: stopping:", err)
+		}
 	}()
 	fmt.Fprintf(stdout, "listening on %s\n", s.addr)
 	return s.Serve()

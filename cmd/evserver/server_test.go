@@ -105,10 +105,26 @@ func dial(t testing.TB, s *server) *net.TCPConn {
 	return c.(*net.TCPConn)
 }
 
+// send writes s to the server, failing the test if the client cannot.
+func send(t testing.TB, c net.Conn, s string) {
+	t.Helper()
+	if _, err := io.WriteString(c, s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// check fails the test on a client-side error.
+func check(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // readAll reads until the server closes the connection.
 func readAll(t testing.TB, c net.Conn) string {
 	t.Helper()
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	check(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
 	b, err := io.ReadAll(c)
 	if err != nil {
 		t.Fatalf("reading until the server closes: %v (got %q)", err, b)
@@ -300,7 +316,9 @@ func client(addr string, id, rounds, pipelined int) error {
 		return err
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if err := c.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		return err
+	}
 	rng := rand.New(rand.NewPCG(uint64(id), 0))
 	want := []byte(strings.Repeat(ok, pipelined))
 	got := make([]byte, len(want))
@@ -406,8 +424,8 @@ func TestHangUps(t *testing.T) {
 
 	// Half-close mid-request: the server closes without an answer.
 	c := dial(t, s)
-	io.WriteString(c, "GET / HT")
-	c.CloseWrite()
+	send(t, c, "GET / HT")
+	check(t, c.CloseWrite())
 	if got := readAll(t, c); got != "" {
 		t.Errorf("after a half-close mid-request got %q, want EOF", got)
 	}
@@ -415,8 +433,8 @@ func TestHangUps(t *testing.T) {
 
 	// Half-close after whole requests: they are answered first.
 	c = dial(t, s)
-	io.WriteString(c, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3")
-	c.CloseWrite()
+	send(t, c, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3")
+	check(t, c.CloseWrite())
 	if got := readAll(t, c); got != ok+ok {
 		t.Errorf("after a half-close got %q, want two responses then EOF", got)
 	}
@@ -425,11 +443,11 @@ func TestHangUps(t *testing.T) {
 	// Close mid-request, reset mid-request, and close while the server
 	// waits to write responses that will never be read.
 	for _, leave := range []func(c *net.TCPConn){
-		func(c *net.TCPConn) { io.WriteString(c, "GET / HTTP/1.1\r\nHo"); c.Close() },
-		func(c *net.TCPConn) { io.WriteString(c, "GET / HTTP/1.1\r\nHo"); c.SetLinger(0); c.Close() },
+		func(c *net.TCPConn) { send(t, c, "GET / HTTP/1.1\r\nHo"); c.Close() },
+		func(c *net.TCPConn) { send(t, c, "GET / HTTP/1.1\r\nHo"); check(t, c.SetLinger(0)); c.Close() },
 		func(c *net.TCPConn) {
 			before := s.writeWaits.Load()
-			go c.Write(bytes.Repeat([]byte("GET / HTTP/1.1\r\n\r\n"), 200_000)) // 14 MB of responses
+			go func() { _, _ = c.Write(bytes.Repeat([]byte("GET / HTTP/1.1\r\n\r\n"), 200_000)) }() // 14 MB of responses; ends with the close below
 			waitFor(t, "waiting for Writable", func() bool { return s.writeWaits.Load() > before })
 			c.Close()
 		},
@@ -440,7 +458,7 @@ func TestHangUps(t *testing.T) {
 
 	// Still serving.
 	c = dial(t, s)
-	io.WriteString(c, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+	send(t, c, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
 	if got := readAll(t, c); got != okClose {
 		t.Errorf("after the hang-ups got %q", got)
 	}
@@ -462,7 +480,7 @@ func TestSlowReader(t *testing.T) {
 		writeErr <- err
 	}()
 	waitFor(t, "waiting for Writable", func() bool { return s.writeWaits.Load() > 0 })
-	c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	check(t, c.SetReadDeadline(time.Now().Add(60*time.Second)))
 	r := bufio.NewReaderSize(c, 1<<20)
 	resp := make([]byte, len(ok))
 	for i := range requests {
@@ -494,12 +512,13 @@ func TestShutdownClosesEverything(t *testing.T) {
 		c := dial(t, s)
 		switch i % 3 {
 		case 0: // idle after a request
-			io.WriteString(c, "GET / HTTP/1.1\r\n\r\n")
-			io.ReadFull(c, make([]byte, len(ok)))
+			send(t, c, "GET / HTTP/1.1\r\n\r\n")
+			_, err := io.ReadFull(c, make([]byte, len(ok)))
+			check(t, err)
 		case 1: // mid-request
-			io.WriteString(c, "GET / HTTP/1.1\r\n")
+			send(t, c, "GET / HTTP/1.1\r\n")
 		case 2: // a backlog of unread responses
-			go c.Write(bytes.Repeat([]byte("GET / HTTP/1.1\r\n\r\n"), 100_000))
+			go func() { _, _ = c.Write(bytes.Repeat([]byte("GET / HTTP/1.1\r\n\r\n"), 100_000)) }() // ends with Shutdown
 		}
 		clients = append(clients, c)
 	}
@@ -517,7 +536,7 @@ func TestShutdownClosesEverything(t *testing.T) {
 		t.Errorf("after Shutdown %d fds open, want %d: the clients' only", got, base+len(clients))
 	}
 	for _, c := range clients {
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		check(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
 		if _, err := io.Copy(io.Discard, c); err != nil && !errors.Is(err, syscall.ECONNRESET) {
 			t.Errorf("client after Shutdown: %v, want EOF or a reset", err)
 		}
@@ -559,7 +578,10 @@ func TestIPv6(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()
-	defer func() { s.Shutdown(); <-done }()
+	defer func() {
+		check(t, s.Shutdown())
+		check(t, <-done)
+	}()
 	if !strings.HasPrefix(s.addr, "[::1]:") {
 		t.Errorf("addr %q", s.addr)
 	}
@@ -568,7 +590,7 @@ func TestIPv6(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	io.WriteString(c, "GET / HTTP/1.0\r\n\r\n")
+	send(t, c, "GET / HTTP/1.0\r\n\r\n")
 	if got := readAll(t, c); got != okClose {
 		t.Errorf("got %q", got)
 	}

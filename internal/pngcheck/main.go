@@ -49,13 +49,13 @@ func parseColours(list string) [][3]uint8 {
 			fmt.Fprintf(os.Stderr, "pngcheck: bad colour %q\n", c)
 			os.Exit(2)
 		}
-		colours = append(colours, [3]uint8{uint8(v >> 16), uint8(v >> 8), uint8(v)})
+		colours = append(colours, [3]uint8{uint8(v >> 16 & 0xff), uint8(v >> 8 & 0xff), uint8(v & 0xff)})
 	}
 	return colours
 }
 
 func check(name string, colours, forbidden [][3]uint8, minPixels int) (string, error) {
-	f, err := os.Open(name)
+	f, err := os.Open(name) //nolint:gosec // G304: the PNG named on the command line
 	if err != nil {
 		return "", err
 	}
@@ -94,5 +94,5 @@ func check(name string, colours, forbidden [][3]uint8, minPixels int) (string, e
 
 func rgb(img image.Image, x, y int) [3]uint8 {
 	r, g, b, _ := img.At(x, y).RGBA()
-	return [3]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8)}
+	return [3]uint8{uint8(r >> 8 & 0xff), uint8(g >> 8 & 0xff), uint8(b >> 8 & 0xff)}
 }

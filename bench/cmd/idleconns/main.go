@@ -66,7 +66,7 @@ func main() {
 	for range *parallel {
 		wg.Go(func() {
 			for i := range next {
-				c, _, err := open(*addr, net.IPv4(127, 0, 0, byte(1+i%*sources)))
+				c, _, err := open(*addr, net.IPv4(127, 0, 0, byte(1+i%*sources))) //nolint:gosec // G115: -sources is checked to be 1..254
 				if err != nil {
 					errs <- fmt.Errorf("connection %d: %w", i, err)
 					return
@@ -104,7 +104,7 @@ feed:
 
 	// Hold until stdin closes or -hold passes: bounded either way.
 	closed := make(chan struct{})
-	go func() { io.Copy(io.Discard, os.Stdin); close(closed) }()
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(closed) }() // EOF or an error: either ends the hold
 	select {
 	case <-closed:
 	case <-time.After(*hold):
@@ -128,8 +128,10 @@ func dumpResponses(addr string, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		_, err = io.WriteString(c, req)
+		err = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if err == nil {
+			_, err = io.WriteString(c, req)
+		}
 		var resp []byte
 		if err == nil {
 			resp, err = io.ReadAll(c)
@@ -153,13 +155,19 @@ func open(addr string, source net.IP) (net.Conn, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		c.Close()
+		return nil, nil, err
+	}
 	resp, err := roundTrip(c)
 	if err != nil {
 		c.Close()
 		return nil, nil, err
 	}
-	c.SetDeadline(time.Time{})
+	if err := c.SetDeadline(time.Time{}); err != nil {
+		c.Close()
+		return nil, nil, err
+	}
 	return c, resp, nil
 }
 

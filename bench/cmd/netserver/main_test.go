@@ -40,7 +40,9 @@ func TestServe(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
 		for _, part := range strings.Split(c.send, "|") {
 			if _, err := io.WriteString(conn, part); err != nil {
 				t.Fatal(err)
