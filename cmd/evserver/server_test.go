@@ -209,7 +209,7 @@ func TestPieces(t *testing.T) {
 			pieces++
 			waitFor(t, "reading the piece", func() bool { return reads(s) > before })
 		}
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		check(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
 		resp := make([]byte, len(ok))
 		if _, err := io.ReadFull(c, resp); err != nil || string(resp) != ok {
 			t.Fatalf("round %d: %q, %v", round, resp, err)
@@ -302,7 +302,7 @@ func TestOutOfFds(t *testing.T) {
 	}
 	restore()
 	c := dial(t, s)
-	io.WriteString(c, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+	send(t, c, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
 	if got := readAll(t, c); got != okClose {
 		t.Errorf("with fds free again got %q", got)
 	}
