@@ -1041,6 +1041,73 @@ func signalsDuringTimedWait(t *testing.T) (interrupted bool) {
 	}
 }
 
+// denyPwait2 installs a seccomp filter on the calling thread, and only it,
+// that answers epoll_pwait2 with EPERM, as a seccomp profile older than
+// the call does. The caller must keep the thread locked until it exits.
+func denyPwait2() error {
+	const (
+		prSetNoNewPrivs   = 38 // not in the syscall package on every arch
+		seccompModeFilter = 2
+		retErrno          = 0x00050000
+		retAllow          = 0x7fff0000
+	)
+	filter := []syscall.SockFilter{
+		{Code: syscall.BPF_LD | syscall.BPF_W | syscall.BPF_ABS, K: 0}, // seccomp_data.nr
+		{Code: syscall.BPF_JMP | syscall.BPF_JEQ | syscall.BPF_K, Jt: 0, Jf: 1, K: sysEpollPwait2},
+		{Code: syscall.BPF_RET | syscall.BPF_K, K: retErrno | uint32(syscall.EPERM)},
+		{Code: syscall.BPF_RET | syscall.BPF_K, K: retAllow},
+	}
+	prog := syscall.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetNoNewPrivs, 1, 0); errno != 0 {
+		return errno
+	}
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_SECCOMP, seccompModeFilter, uintptr(unsafe.Pointer(&prog))); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// As WaitPath documents: one thread's EPERM for epoll_pwait2 switches every
+// Poll of the process to epoll_pwait, and WaitPath shows it.
+func TestOneThreadsSeccompSwitchesEveryPoll(t *testing.T) {
+	saved := pwait2Missing.Load()
+	defer pwait2Missing.Store(saved)
+	if saved {
+		// ENOSYS or EPERM everywhere already (qemu-user, an old kernel, a
+		// container's profile): New's probe switched the path.
+		if WaitPath() != "epoll_pwait" {
+			t.Fatalf("epoll_pwait2 is missing, but WaitPath() = %q", WaitPath())
+		}
+		t.Log("epoll_pwait2 is missing in the whole process; the switch already happened")
+		return
+	}
+	p, other := newPoll(t), newPoll(t)
+	errs := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with its filter
+		if err := denyPwait2(); err != nil {
+			errs <- err
+			return
+		}
+		if WaitPath() != "epoll_pwait2" {
+			errs <- errors.New("switched before any Wait")
+			return
+		}
+		_, err := p.Wait(make([]Event, 1), time.Millisecond) // gets EPERM, falls back
+		errs <- err
+	}()
+	if err := <-errs; err != nil {
+		t.Fatalf("filtered thread: %v", err)
+	}
+	if WaitPath() != "epoll_pwait" {
+		t.Errorf("after one thread's EPERM, WaitPath() = %q, want epoll_pwait", WaitPath())
+	}
+	r, w := pipe(t)
+	register(t, other, r, 1, Readable)
+	write(t, w, "x")
+	expect(t, "another Poll, another thread", []got{{Token: 1, Readable: true}}, poll(t, other, time.Millisecond))
+}
+
 // ---- closing ----
 
 func TestCloseDuringWait(t *testing.T) {
