@@ -12,6 +12,11 @@
 // mips64, mips64le, ppc64, ppc64le, riscv64 and s390x. For any other platform,
 // android included, the build fails with "epoll: unsupported platform"; keep
 // the package's use in files constrained to linux.
+//
+// It needs Go 1.23 or later (go.mod's floor, which go vet's stdversion check
+// holds the code to) and is tested up to Go 1.27.3. It needs Linux 2.6.27
+// for the calls it makes, 4.5 for Exclusive and 5.11 for epoll_pwait2's
+// nanosecond timeouts (see WaitPath); busy polling needs 6.9.
 package epoll
 
 import (

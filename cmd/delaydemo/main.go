@@ -1,4 +1,6 @@
-// Command delaydemo is the book's epoll demo on this package. It opens five
+// Command delaydemo is the epoll demo of Carl Fredrik Samson, Asynchronous
+// Programming in Rust (Packt, 2024), chapter 4, on this package: "the
+// book" below and in cmd/delayserver. It opens five
 // non-blocking TCP connections to a delay server and asks for
 // GET /{(5-i)*1000}/request-{i} on connection i, registered with token i,
 // so the first request waits longest. One goroutine then waits on epoll and

@@ -1,4 +1,6 @@
-// Command delayserver is the book's delay server: GET /{delay_ms}/{message}
+// Command delayserver is the delay server of Carl Fredrik Samson's
+// Asynchronous Programming in Rust (Packt, 2024), chapter 4, "the book"
+// below: GET /{delay_ms}/{message}
 // answers message after delay_ms milliseconds, and each request is logged as
 // "#n - {delay}ms: {message}" when it arrives. Run it in one terminal and
 // `go run ./cmd/delaydemo -addr localhost:8080` in another, as in the book.
