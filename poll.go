@@ -240,6 +240,7 @@ type Registry struct {
 
 	closeMu   sync.Mutex // serializes Close, so that a failed one can be retried
 	closeDone bool       // Close has released both fds
+	closeLost bool       // closeFd's number no longer names our eventfd
 }
 
 // New creates a Poll with epoll_create1(EPOLL_CLOEXEC).
@@ -574,10 +575,15 @@ func (p *Poll) Close() error {
 	r.life.close()
 	var err error
 	ownFd, wakeFd := r.closeFd, -1
-	if errno := addEventfd(r.closeFd); errno != 0 {
-		// The number no longer names our eventfd: never close it, it may
-		// be somebody else's file now.
-		err = &OpError{Op: "close", Fd: r.closeFd, Err: errno, note: "the Poll's own eventfd was closed elsewhere"}
+	if !r.closeLost {
+		if errno := addEventfd(r.closeFd); errno != 0 {
+			// The number no longer names our eventfd: never write to it
+			// or close it again, it may be somebody else's file now.
+			err = &OpError{Op: "close", Fd: r.closeFd, Err: errno, note: "the Poll's own eventfd was closed elsewhere"}
+			r.closeLost = true
+		}
+	}
+	if r.closeLost {
 		ownFd = -1
 		var err2 error
 		if wakeFd, err2 = wakeWaits(r.epfd); err2 != nil {

@@ -1261,6 +1261,78 @@ func TestCloseWithoutItsEventfd(t *testing.T) {
 	}
 }
 
+// If Close can wake a blocked Wait neither through its own eventfd (closed
+// behind its back) nor through a new one (no fd numbers left), it returns
+// an error and leaves the Poll closed to new calls but not yet closed; a
+// later Close, once an eventfd can be made, finishes.
+func TestCloseStaysRetryable(t *testing.T) {
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	epfd, own := p.registry.epfd, p.registry.closeFd
+	var waitErr error
+	tid, done := lockedThread(func() { _, waitErr = p.Wait(make([]Event, 4), Forever) })
+	waitBlocked(t, tid)
+	syscall.Close(own)
+
+	// Use up every fd number below a lowered limit, so eventfd2 gets EMFILE.
+	var saved syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &saved); err != nil {
+		t.Fatal(err)
+	}
+	low := saved
+	low.Cur = uint64(countFds(t) + 8)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	var fill []int
+	for {
+		fd, err := syscall.Dup(epfd)
+		if err == syscall.EMFILE {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill = append(fill, fd)
+	}
+	first := p.Close()
+	for _, fd := range fill {
+		syscall.Close(fd)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &saved); err != nil {
+		t.Fatal(err)
+	}
+	// The own eventfd's number now names one of the dups: writing to that
+	// epoll fd is EINVAL.
+	var opErr *OpError
+	if !errors.Is(first, syscall.EMFILE) || !errors.As(first, &opErr) || opErr.Op != "close" || !strings.Contains(first.Error(), "closed elsewhere") {
+		t.Errorf("first Close: %v, want close errors: the own eventfd gone, and EMFILE for a new one", first)
+	}
+	if err := p.Registry().Register(0, 1, Readable); !errors.Is(err, ErrClosed) {
+		t.Errorf("Register after the failed Close: %v, want ErrClosed", err)
+	}
+	if !fdOpen(epfd) {
+		t.Fatal("the failed Close closed the epoll fd under a blocked Wait")
+	}
+
+	if err := p.Close(); err != nil {
+		t.Errorf("second Close: %v, want nil: nothing is wrong any more", err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait still blocked 10 s after the second Close")
+	}
+	if !errors.Is(waitErr, ErrClosed) {
+		t.Errorf("Wait ended by Close: %v, want ErrClosed", waitErr)
+	}
+	if fdOpen(epfd) {
+		t.Errorf("epoll fd %d still open after the second Close", epfd)
+	}
+}
+
 // Several goroutines may wait on one Poll: each edge-triggered event goes to
 // exactly one of them, and Close ends them all with ErrClosed.
 func TestSeveralWaiters(t *testing.T) {
