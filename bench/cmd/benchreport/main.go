@@ -22,6 +22,7 @@ import (
 
 func main() {
 	goFile := flag.String("go", "", "raw `go test -bench` output of every round")
+	wakeFile := flag.String("wake", "", "raw `go test -bench WakeStorm` output of the root package, every round")
 	statFloor := flag.String("benchstat-floor", "", "benchstat output with the raw floor as base column")
 	statPkg := flag.String("benchstat-epoll", "", "benchstat output with this package as base column")
 	statCSV := flag.String("benchstat-epoll-csv", "", "the same as -benchstat-epoll, in benchstat's CSV format, for the p-values")
@@ -42,6 +43,12 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+	var wake map[key]map[string][]float64
+	if *wakeFile != "" {
+		if wake, err = parseGo(*wakeFile); err != nil {
+			log.Fatal(err)
+		}
+	}
 	var servers []serverRow
 	if *serverFile != "" {
 		if servers, err = parseServer(*serverFile); err != nil {
@@ -49,7 +56,7 @@ func main() {
 		}
 	}
 	var w strings.Builder
-	report(&w, samples, servers, readOr(*machineFile), readOr(*statFloor), readOr(*statPkg), *command)
+	report(&w, samples, wake, servers, readOr(*machineFile), readOr(*statFloor), readOr(*statPkg), *command)
 	if err := os.WriteFile(*out, []byte(w.String()), 0o644); err != nil { //nolint:gosec // G306: a report for the repository, readable by all
 		log.Fatal(err)
 	}
@@ -230,7 +237,7 @@ func parseServer(path string) ([]serverRow, error) {
 	return rows, nil
 }
 
-func report(w io.Writer, s samples, servers []serverRow, machine, statFloor, statPkg, command string) {
+func report(w io.Writer, s, wake samples, servers []serverRow, machine, statFloor, statPkg, command string) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("# Benchmarks\n\n")
 	p("Written by `%s`; every figure below comes from that one run on this machine. ", command)
@@ -243,7 +250,7 @@ func report(w io.Writer, s samples, servers []serverRow, machine, statFloor, sta
 	p("## Machine\n\n```\n%s\n```\n\n", machine)
 
 	p("## Targets\n\n")
-	targets(w, s, servers)
+	targets(w, s, wake, servers)
 
 	p("\n## Reading the numbers\n\n")
 	notes(w, s, servers)
@@ -290,8 +297,12 @@ func report(w io.Writer, s samples, servers []serverRow, machine, statFloor, sta
 		p("Not all zero:\n\n- %s\n", strings.Join(allocRows, "\n- "))
 	}
 
+	if len(wake) > 0 {
+		p("\n## Wake storm\n\n")
+		wakeTable(w, wake)
+	}
 	if len(servers) > 0 {
-		p("\n## Servers: cmd/evserver (this package, one goroutine) vs bench/cmd/netserver (package net, goroutine per connection)\n\n")
+		p("\n## Servers: cmd/evserver (this package, a loop per core) vs bench/cmd/gnetserver (gnet v2, multicore) vs bench/cmd/netserver (package net, goroutine per connection)\n\n")
 		serverTables(w, servers)
 	}
 
@@ -324,7 +335,7 @@ func compare(w io.Writer, s samples, what, rowA, implA, rowB, implB string, limi
 	fmt.Fprintf(w, "| %s | %s | %s |\n", what, cell("ns/op"), cell("cpu-ns/op"))
 }
 
-func targets(w io.Writer, s samples, servers []serverRow) {
+func targets(w io.Writer, s, wake samples, servers []serverRow) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("Judged on wall time (ns/op, what a caller waits) and, separately, on the process's CPU time (cpu-ns/op), ")
 	p("which leaves out the time other processes held the CPU and so is the steadier figure on a shared machine. ")
@@ -354,19 +365,187 @@ func targets(w io.Writer, s samples, servers []serverRow) {
 	}
 	p("\n| target | measured | verdict |\n|---|---|---|\n")
 	p("| 0 allocs/op in every benchmark of this package | at most %s allocs/op | %s |\n", num(maxAllocs), verdict(maxAllocs == 0))
+	lo, med, hi := roundRatios(s, "WaitReady/ready=1", "cpu-ns/op", "epoll", "raw")
+	p("| Wait(0) / raw `epoll_pwait`, CPU time, per round (each round its own process) | median %s, from %s to %s over %d rounds | %s |\n",
+		ratioF(med), ratioF(lo), ratioF(hi), len(s[key{"WaitReady/ready=1", "cpu-ns/op"}]["epoll"]), verdict(med <= 1.03))
+	if len(wake) > 0 {
+		wpw := wake.med("WakeStorm", "writes/wake", "waker")
+		lost := 0.0
+		for _, v := range wake[key{"WakeStorm", "lost-wakes"}]["waker"] {
+			lost += v
+		}
+		p("| Wake storm (8 goroutines): at least 10× fewer eventfd writes than Wakes | %s writes per Wake (%s fewer) | %s |\n", num3(wpw), ratioF(1/wpw), verdict(wpw <= 0.1))
+		p("| Wake storm: 0 lost wakes | %s lost over %d rounds (and TestWakeStormLosesNoTask) | %s |\n", num(lost), len(wake[key{"WakeStorm", "writes/wake"}]["waker"]), verdict(lost == 0))
+	}
 	if len(servers) == 0 {
 		p("| event-loop server targets | not measured | **missed** |\n")
 		return
 	}
-	for _, conns := range wrkConns(servers) {
-		ev, net := medianRPS(servers, "evserver", conns), medianRPS(servers, "netserver", conns)
-		evCPU, netCPU := medianCPU(servers, "evserver", conns), medianCPU(servers, "netserver", conns)
-		p("| event-loop server at least as fast as net, %s connections | %s vs %s req/s: %s (server CPU per request: %s vs %s µs, %s) | %s |\n",
-			num(conns), num(ev), num(net), ratio(ev, net), num(evCPU), num(netCPU), ratio(evCPU, netCPU), verdict(ev >= net))
+	for _, conns := range []float64{100, 1000} {
+		cpu, cpuP := serverRatio(servers, "evserver", "gnetserver", conns, cpuPerRequest)
+		rpsG, rpsGP := serverRatio(servers, "evserver", "gnetserver", conns, rps)
+		rpsN, rpsNP := serverRatio(servers, "evserver", "netserver", conns, rps)
+		p("| evserver CPU per request ≤ 0.90× gnet's, %s connections | %s vs %s µs: %s (%s) | %s |\n", num(conns),
+			num(medianOf(servers, "evserver", conns, cpuPerRequest)), num(medianOf(servers, "gnetserver", conns, cpuPerRequest)), ratioF(cpu), cpuP, verdict(cpu <= 0.90))
+		p("| evserver req/s ≥ 1.10× gnet's, %s connections | %s vs %s: %s (%s) | %s |\n", num(conns),
+			num(medianRPS(servers, "evserver", conns)), num(medianRPS(servers, "gnetserver", conns)), ratioF(rpsG), rpsGP, verdict(rpsG >= 1.10))
+		p("| evserver req/s ≥ 1.40× net's, %s connections | %s vs %s: %s (%s) | %s |\n", num(conns),
+			num(medianRPS(servers, "evserver", conns)), num(medianRPS(servers, "netserver", conns)), ratioF(rpsN), rpsNP, verdict(rpsN >= 1.40))
 	}
-	ev, net := perConn(servers, "evserver"), perConn(servers, "netserver")
-	p("| event-loop server under 1/10 of net's memory per idle connection | %s vs %s KiB: %s | %s |\n",
-		num(ev), num(net), ratio(ev, net), verdict(ev < net/10))
+	if big := slices.Max(wrkConns(servers)); big > 1000 {
+		r, pv := serverRatio(servers, "evserver", "gnetserver", big, rps)
+		p("| evserver req/s ≥ gnet's, %s connections | %s vs %s: %s (%s) | %s |\n", num(big),
+			num(medianRPS(servers, "evserver", big)), num(medianRPS(servers, "gnetserver", big)), ratioF(r), pv, verdict(r >= 1))
+	}
+	ev, gn, net := perConn(servers, "evserver"), perConn(servers, "gnetserver"), perConn(servers, "netserver")
+	p("| evserver idle memory per connection ≤ gnet's | %s vs %s KiB: %s | %s |\n", num(ev), num(gn), ratio(ev, gn), verdict(ev <= gn))
+	p("| evserver idle memory per connection under 1/10 of net's | %s vs %s KiB: %s | %s |\n", num(ev), num(net), ratio(ev, net), verdict(ev < net/10))
+	es, gs := syscallsPerRequest(servers, "evserver", "all"), syscallsPerRequest(servers, "gnetserver", "all")
+	p("| evserver system calls per request ≤ gnet's | %s vs %s: %s | %s |\n", num3(es), num3(gs), ratio(es, gs), verdict(es <= gs))
+}
+
+// roundRatios is the lowest, median and highest ratio a/b of the same
+// round's samples: the spread over runs, each round being its own process.
+func roundRatios(s samples, row, unit, a, b string) (lo, med, hi float64) {
+	va, vb := s[key{row, unit}][a], s[key{row, unit}][b]
+	var r []float64
+	for i := range min(len(va), len(vb)) {
+		r = append(r, va[i]/vb[i])
+	}
+	if len(r) == 0 {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	return slices.Min(r), median(r), slices.Max(r)
+}
+
+func rps(r serverRow) float64 { return r.vals["rps"] }
+
+// serverRatio is the ratio of two servers' medians of f over the rounds at
+// conns connections, and the Mann-Whitney p-value of their rounds.
+func serverRatio(servers []serverRow, a, b string, conns float64, f func(serverRow) float64) (float64, string) {
+	va, vb := valuesOf(servers, a, conns, f), valuesOf(servers, b, conns, f)
+	return median(va) / median(vb), fmt.Sprintf("p=%.3f n=%d+%d", mannWhitney(va, vb), len(va), len(vb))
+}
+
+func valuesOf(servers []serverRow, server string, conns float64, f func(serverRow) float64) []float64 {
+	var v []float64
+	for _, r := range servers {
+		if r.kind == "wrk" && r.server == server && r.vals["conns"] == conns {
+			v = append(v, f(r))
+		}
+	}
+	return v
+}
+
+func medianOf(servers []serverRow, server string, conns float64, f func(serverRow) float64) float64 {
+	return median(valuesOf(servers, server, conns, f))
+}
+
+// mannWhitney is the two-sided p-value of the Mann-Whitney U test, exact:
+// every split of the pooled samples into groups of the two sizes is tried
+// (924 for 6 and 6), ties ranked by their average.
+func mannWhitney(a, b []float64) float64 {
+	n := len(a) + len(b)
+	if len(a) == 0 || len(b) == 0 || n > 24 {
+		return math.NaN()
+	}
+	pooled := append(slices.Clone(a), b...)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(i, j int) int { return cmpFloat(pooled[i], pooled[j]) })
+	rank := make([]float64, n)
+	for i := 0; i < n; {
+		j := i
+		for j < n && pooled[idx[j]] == pooled[idx[i]] {
+			j++
+		}
+		for k := i; k < j; k++ {
+			rank[idx[k]] = float64(i+j+1) / 2
+		}
+		i = j
+	}
+	mean := float64(len(a)*(len(b))) / 2
+	u := func(mask uint32) float64 {
+		var sum float64
+		for i := range n {
+			if mask&(1<<i) != 0 {
+				sum += rank[i]
+			}
+		}
+		return sum - float64(len(a)*(len(a)+1))/2
+	}
+	obs := math.Abs(u(1<<len(a)-1) - mean)
+	var extreme, total float64
+	for mask := uint32(0); mask < 1<<n; mask++ {
+		if bitsSet(mask) != len(a) {
+			continue
+		}
+		total++
+		if math.Abs(u(mask)-mean) >= obs-1e-9 {
+			extreme++
+		}
+	}
+	return extreme / total
+}
+
+func bitsSet(x uint32) int {
+	c := 0
+	for ; x != 0; x &= x - 1 {
+		c++
+	}
+	return c
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// syscallsPerRequest is a server's count of one system call (or "all") per
+// request in the fixed-work run.
+func syscallsPerRequest(servers []serverRow, server, name string) float64 {
+	for _, r := range servers {
+		if r.kind == "syscalls" && r.server == server && r.vals["requests"] > 0 {
+			return r.vals[name] / r.vals["requests"] // perf lists every call asked for; a missing one is 0
+		}
+	}
+	return math.NaN()
+}
+
+func wakeTable(w io.Writer, wake samples) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("The root package's BenchmarkWakeStorm: 8 goroutines each queue a task and Wake, against a loop that waits and drains the queue; one op is one Wake. ")
+	p("impl=waker is the Waker, impl=write an eventfd write per Wake, as the Waker was before it coalesced. ")
+	p("writes/wake counts the eventfd's writes (its counter, which nothing reads). Medians over the rounds, spread = (max − min) / median.\n\n")
+	p("| impl | ns per Wake | spread | eventfd writes per Wake | spread |\n|---|--:|--:|--:|--:|\n")
+	for _, impl := range []string{"waker", "write"} {
+		p("| %s | %s | %s | %s | %s |\n", impl, num(wake.med("WakeStorm", "ns/op", impl)), pct(spread(wake[key{"WakeStorm", "ns/op"}][impl])),
+			num3(wake.med("WakeStorm", "writes/wake", impl)), pct(spread(wake[key{"WakeStorm", "writes/wake"}][impl])))
+	}
+	p("\nUnder the storm a Wake costs %s the time of one that always writes.\n",
+		ratio(wake.med("WakeStorm", "ns/op", "waker"), wake.med("WakeStorm", "ns/op", "write")))
+}
+
+// num3 formats small ratios with three significant digits.
+func num3(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+func ratioF(r float64) string {
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return "–"
+	}
+	return strconv.FormatFloat(r, 'f', 3, 64) + "×"
 }
 
 // notes explains the figures that decide the targets, in numbers from the
@@ -394,49 +573,61 @@ func notes(w io.Writer, s samples, servers []serverRow) {
 	p("- Wake → Wait round trip: %s vs %s ns for the floor (%s%s). Each trip is four system calls, two eventfd writes and two waits that put a thread to sleep, ", num(e), num(raw), ratio(e, raw), pNote("WakeWaitRoundTrip", "ns/op", "raw"))
 	p("and most of its time is waking a sleeping thread and goroutine, so this figure depends on the scheduler and on other load far more than on the library: read its spread before its ratio.\n")
 	if len(servers) > 0 {
-		p("- Servers: evserver is one goroutine, so it uses at most one core; netserver's goroutines run on all %d Ps (GOMAXPROCS); ", runtime.NumCPU())
-		p("wrk (2 threads) runs on the same cores, so both servers compete with the load generator, and with whatever else the machine was doing (see the load average). ")
-		p("An idle connection costs netserver a goroutine (its stack) and its read buffer; evserver keeps only per-connection state in the one loop.\n")
+		p("- Servers: evserver and gnet run one event loop per CPU (%d here), netserver a goroutine per connection on as many Ps; ", runtime.NumCPU())
+		p("wrk (2 threads) runs on the same cores, so every server competes with the load generator, and with whatever else the machine was doing (see the load column and the load average). ")
+		p("An idle connection costs netserver a goroutine (its stack) and its read buffer, gnet its connection object and buffers, evserver only a 64-byte struct and a slot in its loop's table.\n")
+		es, gs := syscallsPerRequest(servers, "evserver", "all"), syscallsPerRequest(servers, "gnetserver", "all")
+		p("- System calls per request: evserver %s (read %s, write %s, epoll waits %s), gnet %s (read %s, write %s, epoll waits %s). ",
+			num3(es), num3(syscallsPerRequest(servers, "evserver", "read")), num3(syscallsPerRequest(servers, "evserver", "write")), num3(waitsPer(servers, "evserver")),
+			num3(gs), num3(syscallsPerRequest(servers, "gnetserver", "read")), num3(syscallsPerRequest(servers, "gnetserver", "write")), num3(waitsPer(servers, "gnetserver")))
+		p("With one request in flight per connection, a request is at best one read and one write; the epoll waits per request fall as more connections are ready at each wait.\n")
 	}
 }
 
+var serverNames = []string{"evserver", "gnetserver", "netserver"}
+
 func serverTables(w io.Writer, servers []serverRow) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p("wrk, keep-alive GET, one row per round (servers interleaved, each run on a fresh server process), then the median. ")
+	p("wrk, keep-alive GET, one row per round (the servers' order rotated each round, each run on a fresh server process), then the median. ")
 	p("CPU µs/req is the server process's CPU time (user + system) over the requests wrk completed: ")
-	p("it leaves out time other processes held the CPU, so it is the steadier figure here.\n\n")
-	p("| connections | round | evserver req/s | netserver req/s | evserver/netserver | evserver CPU µs/req | netserver CPU µs/req | evserver/netserver |\n")
-	p("|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("it leaves out time other processes held the CPU, so it is the steadier figure here. load is the 1-minute load average after the round. ")
+	p("p is the exact Mann-Whitney U test of evserver's rounds against the other's.\n\n")
+	p("| connections | round | evserver req/s | gnet req/s | net req/s | evserver CPU µs/req | gnet CPU µs/req | net CPU µs/req | load |\n")
+	p("|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, conns := range wrkConns(servers) {
-		type pair struct{ ev, net serverRow }
-		rounds := map[float64]*pair{}
+		byRound := map[float64]map[string]serverRow{}
 		var order []float64
 		for _, r := range servers {
 			if r.kind != "wrk" || r.vals["conns"] != conns {
 				continue
 			}
 			round := r.vals["round"]
-			if rounds[round] == nil {
-				rounds[round] = &pair{}
+			if byRound[round] == nil {
+				byRound[round] = map[string]serverRow{}
 				order = append(order, round)
 			}
-			if r.server == "evserver" {
-				rounds[round].ev = r
-			} else {
-				rounds[round].net = r
-			}
+			byRound[round][r.server] = r
 		}
 		for _, round := range order {
-			pr := rounds[round]
-			ev, net := pr.ev.vals["rps"], pr.net.vals["rps"]
-			evCPU, netCPU := cpuPerRequest(pr.ev), cpuPerRequest(pr.net)
-			p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", num(conns), num(round), num(ev), num(net), ratio(ev, net),
-				num(evCPU), num(netCPU), ratio(evCPU, netCPU))
+			m := byRound[round]
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", num(conns), num(round),
+				num(m["evserver"].vals["rps"]), num(m["gnetserver"].vals["rps"]), num(m["netserver"].vals["rps"]),
+				num(cpuPerRequest(m["evserver"])), num(cpuPerRequest(m["gnetserver"])), num(cpuPerRequest(m["netserver"])),
+				num(m["evserver"].vals["load1"]))
 		}
-		ev, net := medianRPS(servers, "evserver", conns), medianRPS(servers, "netserver", conns)
-		evCPU, netCPU := medianCPU(servers, "evserver", conns), medianCPU(servers, "netserver", conns)
-		p("| %s | median | %s | %s | **%s** | %s | %s | **%s** |\n", num(conns), num(ev), num(net), ratio(ev, net),
-			num(evCPU), num(netCPU), ratio(evCPU, netCPU))
+		p("| %s | **median** | %s | %s | %s | %s | %s | %s | |\n", num(conns),
+			num(medianRPS(servers, "evserver", conns)), num(medianRPS(servers, "gnetserver", conns)), num(medianRPS(servers, "netserver", conns)),
+			num(medianOf(servers, "evserver", conns, cpuPerRequest)), num(medianOf(servers, "gnetserver", conns, cpuPerRequest)), num(medianOf(servers, "netserver", conns, cpuPerRequest)))
+	}
+	p("\nRatios of the medians (evserver over the other; spread = (max − min) / median of evserver's rounds):\n\n")
+	p("| connections | req/s vs gnet | req/s vs net | CPU/req vs gnet | CPU/req vs net | evserver req/s spread | evserver CPU/req spread |\n|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, conns := range wrkConns(servers) {
+		rg, pg := serverRatio(servers, "evserver", "gnetserver", conns, rps)
+		rn, pn := serverRatio(servers, "evserver", "netserver", conns, rps)
+		cg, cpg := serverRatio(servers, "evserver", "gnetserver", conns, cpuPerRequest)
+		cn, cpn := serverRatio(servers, "evserver", "netserver", conns, cpuPerRequest)
+		p("| %s | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s | %s |\n", num(conns), ratioF(rg), pg, ratioF(rn), pn, ratioF(cg), cpg, ratioF(cn), cpn,
+			pct(spread(valuesOf(servers, "evserver", conns, rps))), pct(spread(valuesOf(servers, "evserver", conns, cpuPerRequest))))
 	}
 	var errs []string
 	for _, r := range servers {
@@ -450,6 +641,26 @@ func serverTables(w io.Writer, servers []serverRow) {
 	} else {
 		p("\nwrk reported no socket errors and no non-2xx responses.\n")
 	}
+
+	p("\nSystem calls of the whole server process (every thread, `perf stat -e raw_syscalls:sys_enter,syscalls:sys_enter_*`, from start to exit) ")
+	p("over a fixed number of requests: 100 connections, each sending its next request once the last is answered. Per request:\n\n")
+	p("| server | requests | all | read | write | writev | epoll waits | epoll_ctl | futex | nanosleep | sched_yield |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, sv := range serverNames {
+		var req float64
+		for _, r := range servers {
+			if r.kind == "syscalls" && r.server == sv {
+				req = r.vals["requests"]
+			}
+		}
+		if req == 0 {
+			continue
+		}
+		per := func(name string) float64 { return syscallsPerRequest(servers, sv, name) }
+		waits := per("epoll_wait") + per("epoll_pwait") + per("epoll_pwait2")
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", sv, num(req), num3(per("all")), num3(per("read")), num3(per("write")), num3(per("writev")),
+			num3(waits), num3(per("epoll_ctl")), num3(per("futex")), num3(per("nanosleep")), num3(per("sched_yield")))
+	}
+
 	p("\nResident memory (VmRSS) of a fresh server process, before and while it holds idle keep-alive connections (one request answered on each):\n\n")
 	p("| server | connections | RSS before (KiB) | RSS with them (KiB) | KiB per idle connection |\n|---|--:|--:|--:|--:|\n")
 	for _, r := range servers {
@@ -457,8 +668,12 @@ func serverTables(w io.Writer, servers []serverRow) {
 			p("| %s | %s | %s | %s | %s |\n", r.server, num(r.vals["conns"]), num(r.vals["base_kb"]), num(r.vals["loaded_kb"]), num(perConn(servers, r.server)))
 		}
 	}
-	ev, net := perConn(servers, "evserver"), perConn(servers, "netserver")
-	p("\nPer idle connection evserver/netserver: **%s**.\n", ratio(ev, net))
+	ev, gn, net := perConn(servers, "evserver"), perConn(servers, "gnetserver"), perConn(servers, "netserver")
+	p("\nPer idle connection evserver/gnet: **%s**; evserver/net: **%s**.\n", ratio(ev, gn), ratio(ev, net))
+}
+
+func waitsPer(servers []serverRow, server string) float64 {
+	return syscallsPerRequest(servers, server, "epoll_wait") + syscallsPerRequest(servers, server, "epoll_pwait") + syscallsPerRequest(servers, server, "epoll_pwait2")
 }
 
 func wrkConns(servers []serverRow) []float64 {
@@ -496,16 +711,6 @@ func cpuPerRequest(r serverRow) float64 {
 		return math.NaN()
 	}
 	return r.vals["cpu_ticks"] / r.vals["clk_tck"] * 1e6 / r.vals["requests"]
-}
-
-func medianCPU(servers []serverRow, server string, conns float64) float64 {
-	var v []float64
-	for _, r := range servers {
-		if r.kind == "wrk" && r.server == server && r.vals["conns"] == conns {
-			v = append(v, cpuPerRequest(r))
-		}
-	}
-	return median(v)
 }
 
 // perConn is the resident memory one idle connection adds, in KiB.

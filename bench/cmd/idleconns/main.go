@@ -8,6 +8,9 @@
 // the connections are spread over -sources source addresses 127.0.0.1,
 // 127.0.0.2, ...; only loopback destinations are accepted.
 //
+// With -requests it makes a fixed number of requests over the connections
+// instead, and exits.
+//
 // With -dump it sends instead a few kinds of request (keep-alive and
 // pipelined GETs, Connection: close, HTTP/1.0, another method, a malformed
 // head), each on its own connection, and writes the raw bytes the server
@@ -38,6 +41,7 @@ func main() {
 	parallel := flag.Int("parallel", 64, "connections being opened at once")
 	hold := flag.Duration("hold", 2*time.Minute, "longest time to hold the connections")
 	dump := flag.Bool("dump", false, "send a few kinds of request and write the raw responses to stdout")
+	requests := flag.Int("requests", 0, "instead of holding the connections idle, make this many requests over them, one at a time on each, then exit")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("idleconns: ")
@@ -100,6 +104,13 @@ feed:
 		log.Print(openErr)
 		os.Exit(1)
 	}
+	if *requests > 0 {
+		if err := roundTrips(conns, *requests); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("done %d\n", *requests)
+		return
+	}
 	fmt.Printf("ready %d\n", *n)
 
 	// Hold until stdin closes or -hold passes: bounded either way.
@@ -110,6 +121,32 @@ feed:
 	case <-time.After(*hold):
 		log.Printf("held %v, closing", *hold)
 	}
+}
+
+// roundTrips makes n requests in all, spread over conns, each connection
+// waiting for one answer before it sends the next request: a fixed amount
+// of work, so that the server's system calls can be counted per request.
+// The requests that opened the connections are not counted.
+func roundTrips(conns []net.Conn, n int) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(conns))
+	for i, c := range conns {
+		share := n / len(conns)
+		if i < n%len(conns) {
+			share++
+		}
+		wg.Go(func() {
+			for range share {
+				if _, err := roundTrip(c); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 // dumpCases are the requests of -dump. Each ends with one the server must
