@@ -53,9 +53,9 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 	var addr netip.AddrPort
 	switch sa := sa.(type) {
 	case *syscall.SockaddrInet4:
-		addr = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
+		addr = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port)) //nolint:gosec // G115: a port is 16 bits
 	case *syscall.SockaddrInet6:
-		addr = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port))
+		addr = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port)) //nolint:gosec // G115: a port is 16 bits
 	}
 	fmt.Fprintf(os.Stdout, "listening on %s\n", addr)
 	return gnet.None
@@ -68,13 +68,14 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 	in, _ := c.Peek(-1)
 	buf := outBufs.Get().(*[]byte)
 	rest, out, closing := proto.AnswerAll(in, (*buf)[:0])
-	c.Discard(len(in) - len(rest))
+	_, _ = c.Discard(len(in) - len(rest)) // cannot fail: in is what Peek had
+	var err error
 	if len(out) > 0 {
-		c.Write(out) // copied to gnet's buffer if the socket takes less
+		_, err = c.Write(out) // copied to gnet's buffer if the socket takes less
 	}
 	*buf = out
 	outBufs.Put(buf)
-	if closing {
+	if closing || err != nil {
 		return gnet.Close
 	}
 	return gnet.None
