@@ -93,9 +93,12 @@ docker --version | grep -q '^Docker version 26\.' || die engine "docker is $(com
 
 # 2. binfmt_misc hands arm64 binaries to qemu-aarch64-static; the F flag
 # opens the interpreter now, so that it works inside the build's containers.
-if ! command -v qemu-aarch64-static >/dev/null; then
-	{ apt-get update -q && apt-get install -y -q --no-install-recommends qemu-user-static; } >"$tmp/apt.log" 2>&1 ||
-		die binfmt "apt-get install qemu-user-static failed" "$tmp/apt.log"
+missing=()
+command -v qemu-aarch64-static >/dev/null || missing+=(qemu-user-static)
+command -v ip >/dev/null || missing+=(iproute2)
+if [ ${#missing[@]} -gt 0 ]; then
+	{ apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$tmp/apt.log" 2>&1 ||
+		die binfmt "apt-get install ${missing[*]} failed" "$tmp/apt.log"
 fi
 mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
