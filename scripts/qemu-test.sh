@@ -93,6 +93,8 @@ for arch in $arches; do
 		if (cd "$pkg" && env "${env[@]}" timeout 600 ${rss[@]+"${rss[@]}"} "${run[@]}" "$bin" -test.v -test.count=1 -test.timeout=9m) >"$log" 2>&1; then
 			pw=""
 			[ "$pkg" != . ] || pw=$(grep -q 'epoll_pwait2 unavailable' "$log" && echo ", epoll_pwait2 missing: fallback used" || echo ", epoll_pwait2 used")
+			# The busy-poll tests log when the ioctls are missing (qemu-user: ENOSYS).
+			[ "$pkg" != . ] || pw+=$(grep -q 'busy polling not supported here' "$log" && echo ", busy poll: not supported" || echo ", busy poll: set and read back")
 			[ ! -s "$log.rss" ] || pw+=", peak RSS $(awk '{ printf "%.1f", $1 / 1024 }' "$log.rss") MiB"
 			result PASS "$name" "$how, $(grep -c '^--- PASS' "$log") tests, $((SECONDS - t0))s$pw"
 		else
