@@ -77,10 +77,13 @@ const (
 )
 
 // SetBusyPoll sets the Poll's busy-poll parameters with the EPIOCSPARAMS
-// ioctl. Values the kernel would refuse or could not hold are refused
-// before the call with an error wrapping EINVAL that says which limit was
-// hit; the kernel's own refusals are explained the same way. Where busy
-// polling is not available the error matches ErrBusyPollUnsupported.
+// ioctl. Values the kernel would refuse or could not hold (a negative
+// Timeout or Budget, a Timeout above math.MaxInt32 µs, a Budget above
+// 65535) are refused before the call with an error wrapping EINVAL that
+// says which limit was hit. A Budget above 64 is left to the kernel, which
+// answers EPERM without CAP_NET_ADMIN; its refusals are explained the same
+// way. Where busy polling is not available the error matches
+// ErrBusyPollUnsupported. A refused call changes nothing.
 func (p *Poll) SetBusyPoll(b BusyPoll) error {
 	const op = "setbusypoll"
 	r := &p.registry

@@ -273,6 +273,9 @@ func TestBusyPollBudgetNeedsNetAdmin(t *testing.T) {
 		p := newPoll(t)
 		checkOpError(t, "Budget 65 as root in a user namespace", p.SetBusyPoll(BusyPoll{Budget: 65}),
 			"setbusypoll", p.registry.epfd, syscall.EPERM, "Budget 65 is above 64, which needs CAP_NET_ADMIN in the initial user namespace")
+		if got := getBusyPoll(t, p); got != (BusyPoll{}) {
+			t.Errorf("child: after EPERM BusyPoll() = %+v, want the zero BusyPoll", got)
+		}
 		t.Log("child: uid 0 with CAP_NET_ADMIN in a new user namespace got EPERM")
 		return
 	}
@@ -293,6 +296,9 @@ func TestBusyPollBudgetNeedsNetAdmin(t *testing.T) {
 		}
 	} else {
 		checkOpError(t, "Budget 65 without CAP_NET_ADMIN", err, "setbusypoll", p.registry.epfd, syscall.EPERM, "needs CAP_NET_ADMIN")
+		if got := getBusyPoll(t, p); got != (BusyPoll{Budget: napiPollWeight}) {
+			t.Errorf("after EPERM BusyPoll() = %+v, want Budget 64 unchanged", got)
+		}
 	}
 
 	exe, err := os.Executable()
