@@ -213,20 +213,16 @@ func (s *server) Shutdown() error {
 	return err
 }
 
-// serve is one event loop. After a Wait that returned events it looks again
-// with timeout 0, which costs no scheduler work, and blocks only when that
-// finds nothing: under load most Waits then return at once.
+// serve is one event loop. It always waits with Forever, which returns at
+// once when events are ready: looking first with timeout 0 (gnet's way)
+// spares the scheduler's bookkeeping on busy Waits but ends every busy
+// spell with an empty call, which measured more system calls per request.
 func (l *loop) serve() error {
 	events := make([]epoll.Event, 0, 256)
-	timeout := epoll.Forever
 	for {
 		var err error
-		if events, err = l.poll.Wait(events, timeout); err != nil {
+		if events, err = l.poll.Wait(events, epoll.Forever); err != nil {
 			return err
-		}
-		timeout = 0
-		if len(events) == 0 {
-			timeout = epoll.Forever
 		}
 		for _, ev := range events {
 			switch ev.Token() {
