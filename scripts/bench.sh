@@ -159,7 +159,7 @@ for ((r = 1; r <= wrk_rounds; r++)); do
 			# The server's CPU time (user + system, in clock ticks) per
 			# request is steadier than req/s while other work shares the
 			# machine.
-			cpu_ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+			read -r user_ticks sys_ticks < <(awk '{print $14, $15}' "/proc/$pid/stat")
 			stop_server
 			requests=$(awk '/ requests in / {print $1}' "$tmp/wrk.txt")
 			rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
@@ -167,7 +167,8 @@ for ((r = 1; r <= wrk_rounds; r++)); do
 			errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$tmp/wrk.txt")
 			non2xx=$(awk '/Non-2xx/ {print $NF}' "$tmp/wrk.txt")
 			echo "wrk server=$s conns=$conns round=$r rps=$rps errors=${errors:-0} non2xx=${non2xx:-0}" \
-				"requests=$requests cpu_ticks=$cpu_ticks clk_tck=$(getconf CLK_TCK) load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$tmp/server.txt"
+				"requests=$requests cpu_ticks=$((user_ticks + sys_ticks)) user_ticks=$user_ticks sys_ticks=$sys_ticks" \
+				"clk_tck=$(getconf CLK_TCK) load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$tmp/server.txt"
 		done
 	done
 done

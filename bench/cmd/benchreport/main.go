@@ -581,6 +581,16 @@ func notes(w io.Writer, s samples, servers []serverRow) {
 			num3(es), num3(syscallsPerRequest(servers, "evserver", "read")), num3(syscallsPerRequest(servers, "evserver", "write")), num3(waitsPer(servers, "evserver")),
 			num3(gs), num3(syscallsPerRequest(servers, "gnetserver", "read")), num3(syscallsPerRequest(servers, "gnetserver", "write")), num3(waitsPer(servers, "gnetserver")))
 		p("With one request in flight per connection, a request is at best one read and one write; the epoll waits per request fall as more connections are ready at each wait.\n")
+		for _, conns := range []float64{100, 1000} {
+			gu, gk := medianOf(servers, "gnetserver", conns, userPerRequest), medianOf(servers, "gnetserver", conns, kernelPerRequest)
+			eu, ek := medianOf(servers, "evserver", conns, userPerRequest), medianOf(servers, "evserver", conns, kernelPerRequest)
+			if math.IsNaN(gu) || math.IsNaN(eu) {
+				continue
+			}
+			p("- CPU per request at %s connections: gnet %s µs in user space and %s in the kernel, evserver %s and %s. ", num(conns), num(gu), num(gk), num(eu), num(ek))
+			p("0.90× gnet's total is %s µs; evserver would have to save %s µs against gnet, %s of gnet's user time, ", num(0.9*(gu+gk)), num(eu+ek-0.9*(gu+gk)), pct((eu+ek-0.9*(gu+gk))/gu))
+			p("while the kernel's part, the same read and write of the same bytes on the same sockets for both, is %s of gnet's CPU.\n", pct(gk/(gu+gk)))
+		}
 	}
 }
 
@@ -628,6 +638,17 @@ func serverTables(w io.Writer, servers []serverRow) {
 		cn, cpn := serverRatio(servers, "evserver", "netserver", conns, cpuPerRequest)
 		p("| %s | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s | %s |\n", num(conns), ratioF(rg), pg, ratioF(rn), pn, ratioF(cg), cpg, ratioF(cn), cpn,
 			pct(spread(valuesOf(servers, "evserver", conns, rps))), pct(spread(valuesOf(servers, "evserver", conns, cpuPerRequest))))
+	}
+	if conns := wrkConns(servers); len(conns) > 0 && !math.IsNaN(medianOf(servers, "evserver", conns[0], userPerRequest)) {
+		p("\nThe same CPU time per request, split into user space and the kernel (medians, µs):\n\n")
+		p("| connections | evserver user | evserver kernel | gnet user | gnet kernel | net user | net kernel |\n|--:|--:|--:|--:|--:|--:|--:|\n")
+		for _, conns := range wrkConns(servers) {
+			p("| %s |", num(conns))
+			for _, sv := range serverNames {
+				p(" %s | %s |", num(medianOf(servers, sv, conns, userPerRequest)), num(medianOf(servers, sv, conns, kernelPerRequest)))
+			}
+			p("\n")
+		}
 	}
 	var errs []string
 	for _, r := range servers {
@@ -703,6 +724,18 @@ func pNote(row, unit, impl string) string {
 		return ", benchstat " + pv
 	}
 	return ""
+}
+
+// userPerRequest and kernelPerRequest split cpuPerRequest.
+func userPerRequest(r serverRow) float64   { return ticksPerRequest(r, "user_ticks") }
+func kernelPerRequest(r serverRow) float64 { return ticksPerRequest(r, "sys_ticks") }
+
+func ticksPerRequest(r serverRow, name string) float64 {
+	t, ok := r.vals[name]
+	if !ok || r.vals["requests"] == 0 || r.vals["clk_tck"] == 0 {
+		return math.NaN()
+	}
+	return t / r.vals["clk_tck"] * 1e6 / r.vals["requests"]
 }
 
 // cpuPerRequest is the server's CPU time per completed request, in µs.
