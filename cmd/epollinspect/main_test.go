@@ -93,3 +93,42 @@ func TestOutputIsDeterministic(t *testing.T) {
 		t.Errorf("two runs differ:\n%s\n---\n%s", a.String(), b.String())
 	}
 }
+
+// Each quote's heading says where the quote came from, as internal/arch
+// has it: natively or under which qemu-user, and which Debian kernels
+// scripts/kernel-test.sh checks it on too.
+func TestQuoteProvenance(t *testing.T) {
+	doc, err := os.ReadFile(layoutDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heads := make(map[string]string)
+	for _, m := range regexp.MustCompile(`(?m)^(?:#### |<details><summary>)linux/(\w+), (.*)$`).FindAllStringSubmatch(string(doc), -1) {
+		heads[m[1]] = m[2]
+	}
+	for _, a := range arch.All {
+		h, ok := heads[a.GOARCH]
+		if !ok {
+			t.Errorf("LAYOUT.md: no heading for linux/%s's quote", a.GOARCH)
+			continue
+		}
+		var want []string
+		if a.Qemu() != "" {
+			want = append(want, "under "+a.Qemu())
+		} else {
+			want = append(want, "native")
+		}
+		if a.KernelFlavour != "" {
+			want = append(want, "Debian", a.KernelFlavour)
+			want = append(want, strings.Fields(a.KernelSuites)...)
+		}
+		for _, w := range want {
+			if !strings.Contains(h, w) {
+				t.Errorf("LAYOUT.md's heading for linux/%s does not say %q: %s", a.GOARCH, w, h)
+			}
+		}
+		if a.KernelFlavour == "" && strings.Contains(h, "Debian") {
+			t.Errorf("LAYOUT.md's heading for linux/%s names a Debian kernel, but kernel-test.sh boots none: %s", a.GOARCH, h)
+		}
+	}
+}
