@@ -13,7 +13,7 @@
 #     system calls per request (perf stat) on SYSCALL_REQUESTS requests;
 #     resident memory with IDLE_CONNS idle keep-alive connections.
 # Installs what it needs (wrk and linux-perf from Debian, benchstat from the
-# Go module proxy), exits non-zero on any failure, and takes about 12
+# Go module proxy), exits non-zero on any failure, and takes about 9
 # minutes on a 2-core machine with the defaults. Usage: scripts/bench.sh
 # Knobs (environment): BENCH_ROUNDS (12), BENCH_TIME (150ms), WRK_DURATION
 # (5s), WRK_ROUNDS (6), IDLE_CONNS (10000), SYSCALL_REQUESTS (100000),
