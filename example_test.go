@@ -294,10 +294,9 @@ func ExamplePoll_Fd() {
 // A net.Listener's or net.Conn's fd, registered without the traps: Fd()
 // would switch the socket, the listener's own included, to blocking mode,
 // and a number borrowed inside Control is closed by the listener's Close or
-// its finalizer. So take an owned F_DUPFD_CLOEXEC dup inside Control, set
-// it non-blocking again (it shares the flag with the original), register
-// the dup, and keep the listener as its owner until the dup is deregistered
-// and closed. Go's netpoller still watches the original fd: leave Accept,
+// its finalizer. So register DupFd's dup (an owned F_DUPFD_CLOEXEC dup,
+// taken inside Control and set non-blocking again), and keep the listener
+// as its owner until the dup is deregistered and closed. Go's netpoller still watches the original fd: leave Accept,
 // Read and Write on the listener or conn itself unused while the dup is in
 // your loop, or the two compete for the same connections and bytes.
 func ExampleRegistry_Register_net() {
@@ -310,22 +309,10 @@ func ExampleRegistry_Register_net() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer ln.Close() // the owner: closed after the dup, below
-	rc, err := ln.(syscall.Conn).SyscallConn()
+	defer ln.Close()                          // the owner: closed after the dup, below
+	fd, err := epoll.DupFd(ln.(syscall.Conn)) // owned, non-blocking, close-on-exec
 	if err != nil {
 		log.Fatal(err)
-	}
-	fd, dupErr := -1, error(nil)
-	if err := rc.Control(func(orig uintptr) {
-		dup, _, errno := syscall.Syscall(syscall.SYS_FCNTL, orig, syscall.F_DUPFD_CLOEXEC, 0)
-		if errno != 0 {
-			dupErr = errno
-			return
-		}
-		fd = int(dup)
-		dupErr = syscall.SetNonblock(fd, true)
-	}); err != nil || dupErr != nil {
-		log.Fatal(err, dupErr)
 	}
 	const listener epoll.Token = 1
 	if err := p.Registry().Register(fd, listener, epoll.Readable); err != nil {
@@ -361,7 +348,7 @@ func ExampleRegistry_Register_net() {
 }
 
 // An *os.File, here a pipe from os.Pipe, takes the same route as a socket:
-// an owned dup through SyscallConn().Control, never Fd().
+// DupFd's owned dup, never Fd().
 func ExampleRegistry_Register_osFile() {
 	p, err := epoll.New()
 	if err != nil {
@@ -374,21 +361,9 @@ func ExampleRegistry_Register_osFile() {
 	}
 	defer r.Close()
 	defer w.Close()
-	rc, err := r.SyscallConn()
+	fd, err := epoll.DupFd(r) // owned, non-blocking, close-on-exec
 	if err != nil {
 		log.Fatal(err)
-	}
-	fd, dupErr := -1, error(nil)
-	if err := rc.Control(func(orig uintptr) {
-		dup, _, errno := syscall.Syscall(syscall.SYS_FCNTL, orig, syscall.F_DUPFD_CLOEXEC, 0)
-		if errno != 0 {
-			dupErr = errno
-			return
-		}
-		fd = int(dup)
-		dupErr = syscall.SetNonblock(fd, true)
-	}); err != nil || dupErr != nil {
-		log.Fatal(err, dupErr)
 	}
 	if err := p.Registry().Register(fd, 1, epoll.Readable); err != nil {
 		log.Fatal(err)

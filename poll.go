@@ -129,7 +129,7 @@ var ErrClosed = errors.New("use of closed epoll instance")
 // work. For "setbusypoll" and "busypoll" the Errno is wrapped once more, in
 // an error that says what it means there (see ErrBusyPollUnsupported).
 type OpError struct {
-	Op  string // "epoll_create1", "register", "reregister", "deregister", "wait", "eventfd2", "wake", "close", "setbusypoll" or "busypoll"
+	Op  string // "epoll_create1", "register", "reregister", "deregister", "wait", "eventfd2", "wake", "close", "dup", "setbusypoll" or "busypoll"
 	Fd  int    // the registered fd, or the epoll or eventfd for the other operations
 	Err error  // a syscall.Errno or ErrClosed, or an error wrapping an Errno
 
@@ -283,6 +283,47 @@ func (p *Poll) Fd() int {
 		return -1
 	}
 	return r.epfd
+}
+
+// DupFd returns a close-on-exec, non-blocking dup of c's file descriptor,
+// owned by the caller, for registering a net.Conn, net.Listener or *os.File
+// (any syscall.Conn). It is the safe way to take an fd from the standard
+// library: (*os.File).Fd(), and Fd() on what (*net.TCPConn).File() returns,
+// put the open file description, which c shares, into blocking mode, and a
+// number borrowed inside Control is closed by c's Close or its finalizer,
+// after which it can be reused under a live registration. The dup is taken
+// inside SyscallConn().Control, so c cannot close its number meanwhile, and
+// set non-blocking again, since it shares that flag with c.
+//
+// Keep c alive as the dup's owner, leave c's own Read, Write and Accept
+// unused while the dup is in the loop (Go's netpoller still watches c's fd,
+// and the two would compete for the same bytes), and Deregister and close
+// the dup before closing c. Errors are *OpError values with Op "dup" and
+// the original fd, wrapping the Errno; Control's own error is returned as
+// it is.
+func DupFd(c syscall.Conn) (int, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	var dupErr error
+	if err := rc.Control(func(orig uintptr) {
+		dup, _, errno := syscall.Syscall(syscall.SYS_FCNTL, orig, syscall.F_DUPFD_CLOEXEC, 0)
+		if errno != 0 {
+			dupErr = &OpError{Op: "dup", Fd: int(orig), Err: errno} //nolint:gosec // G115: an fd fits in an int
+			return
+		}
+		if err := syscall.SetNonblock(int(dup), true); err != nil { //nolint:gosec // G115: an fd fits in an int
+			closeUnused(dup)
+			dupErr = &OpError{Op: "dup", Fd: int(orig), Err: err} //nolint:gosec // G115: an fd fits in an int
+			return
+		}
+		fd = int(dup) //nolint:gosec // G115: an fd fits in an int
+	}); err != nil {
+		return -1, err
+	}
+	return fd, dupErr
 }
 
 // Register asks for events of interest i on fd, reported with token t.

@@ -96,29 +96,14 @@ func drain(t testing.TB, fd int) {
 	}
 }
 
-// ownedFd returns a dup of c's fd that the test owns, closes at cleanup and
-// may register: taken inside Control, so c cannot close the number under
-// it, and set non-blocking again. Not (*os.File).Fd(), nor File(): those put
-// the open file description, which c shares, into blocking mode
-// (TestFdTrapIsReal).
+// ownedFd returns DupFd's dup of c's fd, closed at cleanup. Not
+// (*os.File).Fd(), nor File(): those put the open file description, which c
+// shares, into blocking mode (TestFdTrapIsReal).
 func ownedFd(t testing.TB, c syscall.Conn) int {
 	t.Helper()
-	rc, err := c.SyscallConn()
+	fd, err := DupFd(c)
 	if err != nil {
-		t.Fatal(err)
-	}
-	fd := -1
-	var dupErr error
-	if err := rc.Control(func(orig uintptr) {
-		dup, _, errno := syscall.Syscall(syscall.SYS_FCNTL, orig, syscall.F_DUPFD_CLOEXEC, 0)
-		if errno != 0 {
-			dupErr = errno
-			return
-		}
-		fd = int(dup)
-		dupErr = syscall.SetNonblock(fd, true)
-	}); err != nil || dupErr != nil {
-		t.Fatalf("dup of %T's fd: %v %v", c, err, dupErr)
+		t.Fatalf("dup of %T's fd: %v", c, err)
 	}
 	closeOnCleanup(t, fd)
 	return fd
@@ -551,6 +536,74 @@ func TestFdNests(t *testing.T) {
 	var zero Poll
 	if inner.Fd() != -1 || zero.Fd() != -1 {
 		t.Errorf("Fd() after Close = %d, of a zero Poll = %d; want -1", inner.Fd(), zero.Fd())
+	}
+}
+
+// DupFd's dup is the caller's: another number, close-on-exec and
+// non-blocking, still open once its owner is closed. Out of fd numbers it
+// says "dup" and names the original fd; a closed owner gives Control's error.
+func TestDupFd(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	rc, err := r.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := -1
+	if err := rc.Control(func(fd uintptr) { orig = int(fd) }); err != nil {
+		t.Fatal(err)
+	}
+	r.Fd() // the trap: the shared file description is now blocking
+	fd, err := DupFd(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeOnCleanup(t, fd)
+	fdFlags, _, errno := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
+	flFlags, _, errno2 := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFL, 0)
+	if errno != 0 || errno2 != 0 {
+		t.Fatal(errno, errno2)
+	}
+	if fd == orig || fdFlags&syscall.FD_CLOEXEC == 0 || flFlags&syscall.O_NONBLOCK == 0 {
+		t.Errorf("DupFd = %d (original %d), FD_CLOEXEC %v, O_NONBLOCK %v: want another number with both set", fd, orig, fdFlags&syscall.FD_CLOEXEC != 0, flFlags&syscall.O_NONBLOCK != 0)
+	}
+
+	// Every number below a lowered limit in use: F_DUPFD_CLOEXEC gets EMFILE.
+	var saved syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &saved); err != nil {
+		t.Fatal(err)
+	}
+	low := saved
+	low.Cur = uint64(countFds(t) + 8)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	var fill []int
+	for {
+		d, err := syscall.Dup(fd)
+		if err != nil {
+			break // EMFILE: the table is full below the limit
+		}
+		fill = append(fill, d)
+	}
+	_, full := DupFd(r)
+	closeOnCleanup(t, fill...)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &saved); err != nil {
+		t.Fatal(err)
+	}
+	checkOpError(t, "DupFd with no fd left", full, "dup", orig, syscall.EMFILE, "too many open files")
+
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !fdOpen(fd) {
+		t.Error("closing the owner closed the dup")
+	}
+	if d, err := DupFd(r); err == nil || d != -1 {
+		t.Errorf("DupFd of a closed *os.File = %d, %v: want -1 and Control's error", d, err)
 	}
 }
 
