@@ -571,29 +571,8 @@ func TestDupFd(t *testing.T) {
 		t.Errorf("DupFd = %d (original %d), FD_CLOEXEC %v, O_NONBLOCK %v: want another number with both set", fd, orig, fdFlags&syscall.FD_CLOEXEC != 0, flFlags&syscall.O_NONBLOCK != 0)
 	}
 
-	// Every number below a lowered limit in use: F_DUPFD_CLOEXEC gets EMFILE.
-	var saved syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &saved); err != nil {
-		t.Fatal(err)
-	}
-	low := saved
-	low.Cur = uint64(countFds(t) + 8)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
-		t.Fatal(err)
-	}
-	var fill []int
-	for {
-		d, err := syscall.Dup(fd)
-		if err != nil {
-			break // EMFILE: the table is full below the limit
-		}
-		fill = append(fill, d)
-	}
-	_, full := DupFd(r)
-	closeOnCleanup(t, fill...)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &saved); err != nil {
-		t.Fatal(err)
-	}
+	var full error
+	withNoFdLeft(t, fd, func() { _, full = DupFd(r) })
 	checkOpError(t, "DupFd with no fd left", full, "dup", orig, syscall.EMFILE, "too many open files")
 
 	if err := r.Close(); err != nil {
@@ -1282,6 +1261,40 @@ func TestZeroRegistryIsClosedBeforeFdChecks(t *testing.T) {
 	}
 }
 
+// withNoFdLeft runs f with every fd number below a lowered RLIMIT_NOFILE
+// taken by dups of fd, so that whatever f makes an fd with gets EMFILE; the
+// dups are closed and the limit restored before it returns.
+func withNoFdLeft(t *testing.T, fd int, f func()) {
+	t.Helper()
+	var saved syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &saved); err != nil {
+		t.Fatal(err)
+	}
+	low := saved
+	low.Cur = uint64(countFds(t) + 8)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	var fill []int
+	for {
+		d, err := syscall.Dup(fd)
+		if err == syscall.EMFILE {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill = append(fill, d)
+	}
+	f()
+	for _, d := range fill {
+		syscall.Close(d)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &saved); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // When code closing a stale fd number has closed the Poll's own eventfd,
 // Close still ends a blocked Wait (through a new eventfd), closes the epoll
 // fd, reports the EBADF as a close error, and is done: a second Close is nil.
@@ -1329,34 +1342,9 @@ func TestCloseStaysRetryable(t *testing.T) {
 	waitBlocked(t, tid)
 	syscall.Close(own)
 
-	// Use up every fd number below a lowered limit, so eventfd2 gets EMFILE.
-	var saved syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &saved); err != nil {
-		t.Fatal(err)
-	}
-	low := saved
-	low.Cur = uint64(countFds(t) + 8)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
-		t.Fatal(err)
-	}
-	var fill []int
-	for {
-		fd, err := syscall.Dup(epfd)
-		if err == syscall.EMFILE {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		fill = append(fill, fd)
-	}
-	first := p.Close()
-	for _, fd := range fill {
-		syscall.Close(fd)
-	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &saved); err != nil {
-		t.Fatal(err)
-	}
+	// No fd number left, so eventfd2 gets EMFILE.
+	var first error
+	withNoFdLeft(t, epfd, func() { first = p.Close() })
 	// The own eventfd's number now names one of the dups: writing to that
 	// epoll fd is EINVAL.
 	var opErr *OpError
