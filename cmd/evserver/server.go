@@ -342,7 +342,7 @@ func (l *loop) read(c *conn, readClosed bool) {
 			data = c.in
 		}
 		var rest []byte
-		l.out, rest, c.closing = answerAll(l.out[:0], data)
+		l.out, rest, c.closing = answerAll(l.out[:0], data, 0)
 		c.in = append(c.in[:0], rest...) // copy: rest may be in l.buf
 		if len(c.in) == 0 {
 			c.in = nil // an idle connection keeps no buffer
@@ -414,10 +414,12 @@ func rawIO(trap uintptr, fd int, p []byte) (int, syscall.Errno) {
 
 // answerAll appends to out a response for each complete request in in, in
 // order, which is all that pipelining needs, and returns the start of an
-// incomplete request left over and whether to close.
-func answerAll(out, in []byte) (resp, rest []byte, closing bool) {
+// incomplete request left over and whether to close. With maxOut > 0 it
+// stops once out holds maxOut bytes or more, leaving the requests not yet
+// answered in rest.
+func answerAll(out, in []byte, maxOut int) (resp, rest []byte, closing bool) {
 	rest = in
-	for !closing {
+	for !closing && (maxOut <= 0 || len(out) < maxOut) {
 		end := bytes.Index(rest, headEnd)
 		if end < 0 {
 			if len(rest) > maxHeaderBytes {
