@@ -17,7 +17,8 @@
 # minutes on a 2-core machine with the defaults. Usage: scripts/bench.sh
 # Knobs (environment): BENCH_ROUNDS (12), BENCH_TIME (150ms), WRK_DURATION
 # (5s), WRK_ROUNDS (6), IDLE_CONNS (10000), SYSCALL_REQUESTS (100000),
-# BENCH_OUT (BENCHMARKS.md).
+# BENCH_OUT (BENCHMARKS.md), BENCH_KEEP (unset: a directory to keep
+# benchreport's inputs in, to rerun or compare it on the same run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -226,4 +227,5 @@ step "write $out"
 } >"$tmp/machine.txt"
 "$tmp/benchreport" -go "$tmp/go.txt" -wake "$tmp/wake.txt" -benchstat-floor "$tmp/stat-floor.txt" -benchstat-epoll "$tmp/stat-epoll.txt" -benchstat-epoll-csv "$tmp/stat-epoll.csv" \
 	-server "$tmp/server.txt" -machine "$tmp/machine.txt" -command "scripts/bench.sh" -o "$out"
+[ -z "${BENCH_KEEP:-}" ] || { mkdir -p "$BENCH_KEEP" && cp "$tmp"/*.txt "$tmp"/*.csv "$BENCH_KEEP/"; }
 step "done: $out written"
