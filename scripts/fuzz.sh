@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz every target in fuzz/ for a bounded time on this machine, then replay
-# the seed corpus, and check the inspector's quote in LAYOUT.md, on other
-# architectures under qemu-user.
+# the seed corpus, and check the inspector's quote in doc/layout/quotes.md,
+# on other architectures under qemu-user.
 #
 #   scripts/fuzz.sh            # 25s per target, then replay on arm64
 #   FUZZTIME=5s REPLAY_ARCHES="arm64 s390x" scripts/fuzz.sh
@@ -47,7 +47,7 @@ for arch in $arches; do
 	echo "==> replay the corpus and the inspector's quote on $arch under $qemu"
 	CGO_ENABLED=0 GOARCH=$arch go test -c -o "$tmp/fuzz.$arch.test" ./fuzz
 	CGO_ENABLED=0 GOARCH=$arch go test -c -o "$tmp/inspect.$arch.test" ./cmd/epollinspect
-	# Test binaries read testdata/ and ../LAYOUT.md relative to their package.
+	# Test binaries read testdata/ and ../../doc/layout/quotes.md relative to their package.
 	(cd fuzz && "$qemu" "$tmp/fuzz.$arch.test" -test.count=1)
 	(cd cmd/epollinspect && "$qemu" "$tmp/inspect.$arch.test" -test.count=1)
 done

@@ -33,7 +33,7 @@ cache=${KERNEL_TEST_CACHE:-/var/cache/epoll-kernels}
 go_timeout=${KERNEL_TEST_GO_TIMEOUT:-5m}  # go test's own: panics with stacks
 vm_timeout=${KERNEL_TEST_VM_TIMEOUT:-600} # seconds for boot and every binary
 logs=${KERNEL_TEST_LOGS:-}                # if set, the VMs' full consoles go there
-packages=${KERNEL_TEST_PKGS:-. ./fuzz ./cmd/epollinspect} # LAYOUT.md's quotes too; those without test files are skipped
+packages=${KERNEL_TEST_PKGS:-. ./fuzz ./cmd/epollinspect} # doc/layout/quotes.md's quotes too; those without test files are skipped
 only_suite=${KERNEL_TEST_SUITE:-}         # bookworm, trixie, 6.1 or 6.12
 read -ra qemu_extra <<<"${KERNEL_TEST_QEMU_ARGS:-}" # e.g. "-smp 1": later wins
 

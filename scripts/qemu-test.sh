@@ -64,7 +64,7 @@ check_platforms() {
 check_platforms
 
 # Packages: the root package, fuzz/ (the corpus) and the inspector, whose
-# test checks LAYOUT.md's quote for the arch it runs on. Each is built from
+# test checks its quote in doc/layout/quotes.md for the arch it runs on. Each is built from
 # its own directory.
 pkgs=.
 for pkg in fuzz cmd/epollinspect; do

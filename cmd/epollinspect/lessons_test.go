@@ -87,7 +87,7 @@ func TestStdlibHasEpollWaitExactlyOffTheGenericTable(t *testing.T) {
 // why the package declares its own bits. The package's side: its EPOLLET
 // is 1<<31 as a uint32 everywhere (TestEventBitsMatchKernel) and
 // edge-triggering works (TestEdgeTriggeredReportsOnce), on every arch
-// scripts/qemu-test.sh runs; each arch's quote in LAYOUT.md shows the sign
+// scripts/qemu-test.sh runs; each arch's quote in doc/layout/quotes.md shows the sign
 // the inspector saw there (TestLayoutQuote).
 func TestStdlibEPOLLETSign(t *testing.T) {
 	needToolchain(t)

@@ -7,7 +7,8 @@
 // with the Go structs one might be tempted to write instead.
 //
 // The output is the same on every run (no fd numbers, no addresses), so
-// LAYOUT.md can quote it; cross-compile to see other architectures:
+// LAYOUT.md's appendix (doc/layout/quotes.md) can quote it; cross-compile
+// to see other architectures:
 //
 //	CGO_ENABLED=0 GOARCH=s390x go build -o /tmp/inspect ./cmd/epollinspect
 //	qemu-s390x-static /tmp/inspect

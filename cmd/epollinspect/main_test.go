@@ -11,20 +11,21 @@ import (
 	"github.com/rawpoll/epoll/internal/arch"
 )
 
-var update = flag.Bool("update", false, "rewrite LAYOUT.md's quote for this arch (and the pictures drawn here) with what the inspector prints now")
+var update = flag.Bool("update", false, "rewrite doc/layout/quotes.md's quote for this arch (and the pictures drawn here) with what the inspector prints now")
 
-const layoutDoc = "../../LAYOUT.md"
+// quotesDoc is LAYOUT.md's appendix of the inspector's output.
+const quotesDoc = "../../doc/layout/quotes.md"
 
-// quoteRE finds the inspector output quoted in LAYOUT.md: a marker comment
+// quoteRE finds the inspector output quoted in the appendix: a marker comment
 // naming the arch, then a text block.
 var quoteRE = regexp.MustCompile("(?s)<!-- epollinspect linux/(\\w+) [^>]*-->\n```text\n(.*?)```")
 
-// quotes returns LAYOUT.md and, for each arch it quotes, where the quote's
+// quotes returns the appendix and, for each arch it quotes, where the quote's
 // text starts and ends in it. Every arch of internal/arch must be quoted
 // once, and nothing else.
 func quotes(t *testing.T) (string, map[string][2]int) {
 	t.Helper()
-	doc, err := os.ReadFile(layoutDoc)
+	doc, err := os.ReadFile(quotesDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,23 +33,23 @@ func quotes(t *testing.T) (string, map[string][2]int) {
 	for _, m := range quoteRE.FindAllStringSubmatchIndex(string(doc), -1) {
 		a := string(doc[m[2]:m[3]])
 		if _, dup := q[a]; dup {
-			t.Errorf("LAYOUT.md quotes linux/%s twice", a)
+			t.Errorf("doc/layout/quotes.md quotes linux/%s twice", a)
 		}
 		if _, ok := arch.Lookup(a); !ok {
-			t.Errorf("LAYOUT.md quotes linux/%s, which internal/arch lacks", a)
+			t.Errorf("doc/layout/quotes.md quotes linux/%s, which internal/arch lacks", a)
 		}
 		q[a] = [2]int{m[4], m[5]}
 	}
 	for _, a := range arch.Names() {
 		if _, ok := q[a]; !ok {
-			t.Errorf("LAYOUT.md has no epollinspect output for linux/%s", a)
+			t.Errorf("doc/layout/quotes.md has no epollinspect output for linux/%s", a)
 		}
 	}
 	return string(doc), q
 }
 
 // Each arch checks its own quote: run the inspector in-process and compare
-// with LAYOUT.md, so the arm64 quote is checked wherever the arm64 test
+// with the appendix, so the arm64 quote is checked wherever the arm64 test
 // binary runs (under qemu-user in scripts/qemu-test.sh, or on a real arm64
 // kernel). With -update it rewrites that quote instead.
 func TestLayoutQuote(t *testing.T) {
@@ -59,19 +60,19 @@ func TestLayoutQuote(t *testing.T) {
 	}
 	span, ok := q[runtime.GOARCH]
 	if !ok {
-		t.Fatalf("LAYOUT.md quotes no output for linux/%s. The inspector prints:\n%s", runtime.GOARCH, out.String())
+		t.Fatalf("doc/layout/quotes.md quotes no output for linux/%s. The inspector prints:\n%s", runtime.GOARCH, out.String())
 	}
 	want := doc[span[0]:span[1]]
 	switch {
 	case out.String() == want:
 	case *update:
 		doc = doc[:span[0]] + out.String() + doc[span[1]:]
-		if err := os.WriteFile(layoutDoc, []byte(doc), 0o644); err != nil {
+		if err := os.WriteFile(quotesDoc, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("rewrote LAYOUT.md's quote for linux/%s", runtime.GOARCH)
+		t.Logf("rewrote doc/layout/quotes.md's quote for linux/%s", runtime.GOARCH)
 	default:
-		t.Errorf("LAYOUT.md's quote for linux/%s is stale (go test -update on that arch rewrites it). The inspector prints now:\n%s\nLAYOUT.md quotes:\n%s", runtime.GOARCH, out.String(), want)
+		t.Errorf("doc/layout/quotes.md's quote for linux/%s is stale (go test -update on that arch rewrites it). The inspector prints now:\n%s\ndoc/layout/quotes.md quotes:\n%s", runtime.GOARCH, out.String(), want)
 	}
 }
 
@@ -98,7 +99,7 @@ func TestOutputIsDeterministic(t *testing.T) {
 // has it: natively or under which qemu-user, and which Debian kernels
 // scripts/kernel-test.sh checks it on too.
 func TestQuoteProvenance(t *testing.T) {
-	doc, err := os.ReadFile(layoutDoc)
+	doc, err := os.ReadFile(quotesDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestQuoteProvenance(t *testing.T) {
 	for _, a := range arch.All {
 		h, ok := heads[a.GOARCH]
 		if !ok {
-			t.Errorf("LAYOUT.md: no heading for linux/%s's quote", a.GOARCH)
+			t.Errorf("doc/layout/quotes.md: no heading for linux/%s's quote", a.GOARCH)
 			continue
 		}
 		var want []string
@@ -124,11 +125,11 @@ func TestQuoteProvenance(t *testing.T) {
 		}
 		for _, w := range want {
 			if !strings.Contains(h, w) {
-				t.Errorf("LAYOUT.md's heading for linux/%s does not say %q: %s", a.GOARCH, w, h)
+				t.Errorf("doc/layout/quotes.md's heading for linux/%s does not say %q: %s", a.GOARCH, w, h)
 			}
 		}
 		if a.KernelFlavour == "" && strings.Contains(h, "Debian") {
-			t.Errorf("LAYOUT.md's heading for linux/%s names a Debian kernel, but kernel-test.sh boots none: %s", a.GOARCH, h)
+			t.Errorf("doc/layout/quotes.md's heading for linux/%s names a Debian kernel, but kernel-test.sh boots none: %s", a.GOARCH, h)
 		}
 	}
 }

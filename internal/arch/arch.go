@@ -19,8 +19,9 @@
 // read this table: 0_unsupported.go's build constraint and message (the
 // root package imports nothing), the list in poll.go's package comment, and
 // the rows of README's and LAYOUT.md's tables, which are prose for readers.
-// LAYOUT.md also needs a marker for the arch's quote (go test -update on
-// that arch fills it in) and a row in its busy-poll table. A 12-byte layout
+// LAYOUT.md's appendix, doc/layout/quotes.md, also needs a marker for the
+// arch's quote (go test -update on that arch fills it in), and LAYOUT.md a
+// row in its busy-poll table. A 12-byte layout
 // would also need event_packed.go's build constraint, a layout no arch has
 // yet a picture (cmd/epollinspect's pictures), and a real kernel to boot
 // its machine settings in scripts/kernel-test.sh.
