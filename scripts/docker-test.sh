@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Proves README's Docker command on a fresh Debian machine:
+# Proves DEVELOPERS.md's Docker command on a fresh Debian machine:
 #
 #   docker buildx build --platform linux/amd64,linux/arm64 --target test .
 #
@@ -210,24 +210,24 @@ else
 	step ok images "registry unreachable: stand-ins $run_image (index of linux/amd64, linux/arm64) and $go_image ($key) ($((SECONDS - t0))s)"
 fi
 
-# 5. README's command, literally. The build cache goes first, so that the
+# 5. DEVELOPERS.md's command, literally. The build cache goes first, so that the
 # tests run now rather than being found cached from an earlier run.
-readme_cmd='docker buildx build --platform linux/amd64,linux/arm64 --target test .'
-grep -qF "$readme_cmd" README.md || die README "README.md no longer says: $readme_cmd"
+documented_cmd='docker buildx build --platform linux/amd64,linux/arm64 --target test .'
+grep -qF "$documented_cmd" DEVELOPERS.md || die DEVELOPERS "DEVELOPERS.md no longer says: $documented_cmd"
 docker builder prune -af >/dev/null
 failed=0
 t0=$SECONDS
-if (eval "$readme_cmd") >"$tmp/build.log" 2>&1; then
+if (eval "$documented_cmd") >"$tmp/build.log" 2>&1; then
 	ran=$(grep -oE 'running the tests on [a-z0-9_]+' "$tmp/build.log" | sed 's/running the tests on //' | sort -u | paste -sd' ')
 	passes=$(grep -c ' PASS$' "$tmp/build.log" || true)
 	if [ "$ran" = "aarch64 x86_64" ] && [ "$passes" -ge 4 ]; then
-		step PASS "$readme_cmd" "tests ran on $ran, root and fuzz/ passed on each ($((SECONDS - t0))s)"
+		step PASS "$documented_cmd" "tests ran on $ran, root and fuzz/ passed on each ($((SECONDS - t0))s)"
 	else
-		step FAIL "$readme_cmd" "built, but the tests ran on '${ran}' with $passes PASS lines ($((SECONDS - t0))s)"
+		step FAIL "$documented_cmd" "built, but the tests ran on '${ran}' with $passes PASS lines ($((SECONDS - t0))s)"
 		failed=1
 	fi
 else
-	step FAIL "$readme_cmd" "failed ($((SECONDS - t0))s):"
+	step FAIL "$documented_cmd" "failed ($((SECONDS - t0))s):"
 	{ grep -E -- '--- FAIL|_test\.go:[0-9]+:|panic:|ERROR' "$tmp/build.log" || tail -n 25 "$tmp/build.log"; } | head -40 | sed 's/^/    /' || true
 	failed=1
 fi
@@ -237,7 +237,7 @@ fi
 t0=$SECONDS
 mkdir "$tmp/ctx" && tar --exclude=./.git -cf - . | tar -C "$tmp/ctx" -xf -
 printf 'package epoll\n\nimport "testing"\n\nfunc TestDockerTestMustFail(t *testing.T) { t.Fatal("deliberate failure") }\n' >"$tmp/ctx/zz_must_fail_test.go"
-if (cd "$tmp/ctx" && eval "$readme_cmd") >"$tmp/fail.log" 2>&1; then
+if (cd "$tmp/ctx" && eval "$documented_cmd") >"$tmp/fail.log" 2>&1; then
 	step FAIL "failing test" "the build passed with a failing test"
 	failed=1
 elif grep -q 'deliberate failure' "$tmp/fail.log"; then
