@@ -8,11 +8,7 @@ import (
 
 // Lines of a real `benchstat -format csv` of scripts/bench.sh's Go
 // benchmarks, this package as base: a table per unit, rows cut.
-const realBenchstatCSV = `goos: linux
-goarch: amd64
-pkg: github.com/rawpoll/epoll/bench
-cpu: Intel(R) Xeon(R) Processor
-,epoll,,raw,,,,syscall,,,,unix,,,
+const realBenchstatCSV = realHeader + `,epoll,,raw,,,,syscall,,,,unix,,,
 ,sec/op,CI,sec/op,CI,vs base,P,sec/op,CI,vs base,P,sec/op,CI,vs base,P
 WaitReady/ready=1-2,2.2015000000000002e-07,∞,2.3705000000000002e-07,∞,~,p=0.667 n=2,2.7715e-07,∞,~,p=0.667 n=2,2.3840000000000002e-07,∞,~,p=0.667 n=2
 geomean,1.562491950646664e-06,,1.4794052988549685e-06,,-5.32%,,1.5744488012089057e-06,,+0.77%,,1.4326194482082753e-06,,-8.31%,

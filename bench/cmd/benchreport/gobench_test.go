@@ -6,13 +6,17 @@ import (
 	"testing"
 )
 
-// A real round of scripts/bench.sh (2 cores, load 2-5), headers, a
-// benchmark's log line and the Wake storm's reordered units included.
-const realGoOutput = `goos: linux
+// realHeader is what go test prints before a package's benchmarks, and
+// benchstat copies to its output.
+const realHeader = `goos: linux
 goarch: amd64
 pkg: github.com/rawpoll/epoll/bench
 cpu: Intel(R) Xeon(R) Processor
-BenchmarkWaitReady/ready=1/impl=epoll-2         	   96283	       241.3 ns/op	       234.7 cpu-ns/op	       0 B/op	       0 allocs/op
+`
+
+// A real round of scripts/bench.sh (2 cores, load 2-5), headers, a
+// benchmark's log line and the Wake storm's reordered units included.
+const realGoOutput = realHeader + `BenchmarkWaitReady/ready=1/impl=epoll-2         	   96283	       241.3 ns/op	       234.7 cpu-ns/op	       0 B/op	       0 allocs/op
 BenchmarkWaitReady/ready=64/impl=epoll-2        	    6192	      3948 ns/op	      3864 cpu-ns/op	        61.68 ns/event	       0 B/op	       0 allocs/op
 BenchmarkWaitIdle/idle=100000/impl=raw-2        	  122575	       406.9 ns/op	       202.1 cpu-ns/op	       0 B/op	       0 allocs/op
 --- BENCH: BenchmarkWaitIdle/idle=100000/impl=raw-2
