@@ -309,7 +309,7 @@ func DupFd(c syscall.Conn) (int, error) {
 	fd := -1
 	var dupErr error
 	if err := rc.Control(func(orig uintptr) {
-		dup, _, errno := syscall.Syscall(syscall.SYS_FCNTL, orig, syscall.F_DUPFD_CLOEXEC, 0)
+		dup, _, errno := syscall.Syscall(sysFcntl, orig, syscall.F_DUPFD_CLOEXEC, 0)
 		if errno != 0 {
 			dupErr = &OpError{Op: "dup", Fd: int(orig), Err: errno} //nolint:gosec // G115: an fd fits in an int
 			return
