@@ -1,0 +1,306 @@
+package epoll
+
+// The four defects of issue 23, each shown by a test that fails without its
+// fix: DupFd changing the caller's file, Close trusting the number of its own
+// eventfd, a raw close of an epoll fd stalling GC, and SetBusyPoll checking
+// its arguments before Close.
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// flFlags returns fd's file status flags (F_GETFL).
+func flFlags(t *testing.T, fd int) int {
+	t.Helper()
+	flags, errno := fcntl(fd, syscall.F_GETFL, 0)
+	if errno != 0 {
+		t.Fatalf("F_GETFL fd %d: %v", fd, errno)
+	}
+	return flags
+}
+
+// setBlocking clears O_NONBLOCK on a file description the test owns alone.
+func setBlocking(t *testing.T, fd int) {
+	t.Helper()
+	if _, errno := fcntl(fd, syscall.F_SETFL, flFlags(t, fd)&^syscall.O_NONBLOCK); errno != 0 {
+		t.Fatal(errno)
+	}
+}
+
+// fdOf returns the number c's Control hands out, for naming in errors.
+func fdOf(t *testing.T, c syscall.Conn) int {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := -1
+	if err := rc.Control(func(u uintptr) { fd = int(u) }); err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+// blockingFile wraps fd, which must be blocking, in an *os.File: os.NewFile
+// leaves a blocking fd blocking and out of Go's netpoller.
+func blockingFile(t *testing.T, fd int, name string) *os.File {
+	t.Helper()
+	if flFlags(t, fd)&syscall.O_NONBLOCK != 0 {
+		t.Fatalf("%s: fd %d is non-blocking already", name, fd)
+	}
+	f := os.NewFile(uintptr(fd), name)
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// blockedOrDone waits until thread tid sleeps in the kernel (true) or done
+// is closed (false), the thread's call having returned without blocking.
+func blockedOrDone(t *testing.T, tid int, done chan struct{}) bool {
+	t.Helper()
+	path := "/proc/self/task/" + strconv.Itoa(tid) + "/stat"
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		select {
+		case <-done:
+			return false
+		default:
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // the thread has just exited: done is about to close
+		}
+		s := string(b)
+		if i := strings.LastIndexByte(s, ')'); i > 0 && strings.HasPrefix(s[i+1:], " S") {
+			return true
+		}
+	}
+	t.Fatalf("thread %d neither blocked nor returned in 30 s", tid)
+	return false
+}
+
+// checkOwnNonblocking checks what DupFd promises for a file it reopens or
+// dups: a new, close-on-exec, non-blocking fd, with c's own file left as
+// it was (its O_NONBLOCK flag included) once the new fd is closed.
+func checkOwnNonblocking(t *testing.T, c syscall.Conn, private bool) int {
+	t.Helper()
+	orig := fdOf(t, c)
+	before := flFlags(t, orig)
+	fd, err := DupFd(c)
+	if err != nil {
+		t.Fatalf("DupFd: %v", err)
+	}
+	closeOnCleanup(t, fd)
+	fdFlags, errno := fcntl(fd, syscall.F_GETFD, 0)
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	if fd == orig || fdFlags&syscall.FD_CLOEXEC == 0 || flFlags(t, fd)&syscall.O_NONBLOCK == 0 {
+		t.Errorf("DupFd = %d (original %d), flags %#x: want another number, close-on-exec and non-blocking", fd, orig, flFlags(t, fd))
+	}
+	if after := flFlags(t, orig); after != before {
+		t.Errorf("DupFd changed the caller's file: F_GETFL %#x, was %#x", after, before)
+	}
+	if private && flFlags(t, fd)&syscall.O_ACCMODE != before&syscall.O_ACCMODE {
+		t.Errorf("access mode %#x, the caller's is %#x", flFlags(t, fd)&syscall.O_ACCMODE, before&syscall.O_ACCMODE)
+	}
+	return fd
+}
+
+// The issue's reproduction: DupFd of a blocking pipe wrapped by os.NewFile
+// used to set O_NONBLOCK on the open file description it shares with the
+// caller's file, so that f.Read failed with EAGAIN instead of blocking,
+// for good. Each kind of fd the doc names gets what it promises.
+func TestDupFdLeavesTheCallersFileAlone(t *testing.T) {
+	t.Run("pipe from os.NewFile", func(t *testing.T) {
+		var fds [2]int
+		if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		f := blockingFile(t, fds[0], "r")
+		w := os.NewFile(uintptr(fds[1]), "w")
+		defer w.Close()
+
+		fd := checkOwnNonblocking(t, f, true)
+		// The same pipe: what is written is read through fd.
+		p := newPoll(t)
+		register(t, p, fd, 1, Readable)
+		if _, err := w.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if evs, err := p.Wait(make([]Event, 4), Forever); err != nil || len(evs) != 1 || evs[0].Token() != 1 {
+			t.Fatalf("Wait: %v, %v; want token 1 readable", evs, err)
+		}
+		readAll(t, fd, "x")
+		if _, err := syscall.Read(fd, make([]byte, 1)); err != syscall.EAGAIN {
+			t.Errorf("read of the empty pipe through DupFd's fd: %v, want EAGAIN", err)
+		}
+		if err := p.Registry().Deregister(fd); err != nil {
+			t.Fatal(err)
+		}
+		syscall.Close(fd)
+
+		// The caller's file still blocks until a byte comes.
+		var n int
+		var readErr error
+		tid, done := lockedThread(func() { n, readErr = f.Read(make([]byte, 1)) })
+		if !blockedOrDone(t, tid, done) {
+			t.Fatalf("f.Read on the empty pipe returned %d, %v at once, want it to block", n, readErr)
+		}
+		if _, err := w.Write([]byte("y")); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		if n != 1 || readErr != nil {
+			t.Errorf("f.Read after the write: %d, %v", n, readErr)
+		}
+	})
+
+	t.Run("pipe write end", func(t *testing.T) {
+		var fds [2]int
+		if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+			t.Fatal(err)
+		}
+		closeOnCleanup(t, fds[0])
+		fd := checkOwnNonblocking(t, blockingFile(t, fds[1], "w"), true)
+		write(t, fd, "z")
+		readAll(t, fds[0], "z")
+	})
+
+	t.Run("FIFO", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "fifo")
+		if err := syscall.Mkfifo(path, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// O_RDWR: a FIFO opened so does not wait for a peer. os.OpenFile
+		// would make it non-blocking; syscall.Open does not.
+		raw, err := syscall.Open(path, syscall.O_RDWR|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := blockingFile(t, raw, "fifo")
+		fd := checkOwnNonblocking(t, f, true)
+		if _, err := f.Write([]byte("f")); err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, fd, "f")
+	})
+
+	t.Run("pty slave", func(t *testing.T) {
+		master, slave := openPty(t)
+		setBlocking(t, slave)
+		s, err := syscall.Dup(slave) // os.NewFile's to close
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd := checkOwnNonblocking(t, blockingFile(t, s, "pts"), true)
+		// Reads and writes reach the same terminal.
+		write(t, fd, "out")
+		readAll(t, master, "out")
+	})
+
+	t.Run("socket from net", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		fd := checkOwnNonblocking(t, ln.(*net.TCPListener), false)
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		p := newPoll(t)
+		register(t, p, fd, 1, Readable)
+		if _, err := p.Wait(make([]Event, 1), Forever); err != nil {
+			t.Fatal(err)
+		}
+		conn, _, err := syscall.Accept4(fd, syscall.SOCK_CLOEXEC)
+		if err != nil {
+			t.Fatalf("accept on the dup: %v", err)
+		}
+		syscall.Close(conn)
+	})
+
+	t.Run("regular file", func(t *testing.T) {
+		f, err := os.Create(filepath.Join(t.TempDir(), "regular"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		orig := fdOf(t, f)
+		before := flFlags(t, orig)
+		fd, err := DupFd(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeOnCleanup(t, fd)
+		if after, dup := flFlags(t, orig), flFlags(t, fd); after != before || dup != before {
+			t.Errorf("F_GETFL: the caller's %#x (was %#x), the dup's %#x: want a plain dup, nothing changed", after, before, dup)
+		}
+		checkOpError(t, "Register", newPoll(t).Registry().Register(fd, 1, Readable), "register", fd, syscall.EPERM, "cannot be polled")
+	})
+
+	// The files it cannot help: an error that names the fd and says why,
+	// no fd made, and the caller's flag unflipped.
+	refused := func(t *testing.T, c syscall.Conn, says string) {
+		t.Helper()
+		orig := fdOf(t, c)
+		before, fds := flFlags(t, orig), countFds(t)
+		fd, err := DupFd(c)
+		if fd != -1 {
+			syscall.Close(fd)
+			t.Errorf("DupFd = %d, want -1", fd)
+		}
+		checkOpError(t, "DupFd", err, "dup", orig, syscall.EOPNOTSUPP, says)
+		if after := flFlags(t, orig); after != before {
+			t.Errorf("DupFd changed the caller's file: F_GETFL %#x, was %#x", after, before)
+		}
+		if n := countFds(t); n != fds {
+			t.Errorf("%d fds open after the refusal, %d before", n, fds)
+		}
+	}
+	t.Run("blocking socket", func(t *testing.T) {
+		s, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(t, blockingFile(t, s, "socket"), "blocking socket")
+	})
+	t.Run("TCPListener.File after Fd", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		f, err := ln.(*net.TCPListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		f.Fd() // the trap: the file description is blocking from now on
+		refused(t, f, "blocking socket")
+	})
+	t.Run("pty master", func(t *testing.T) {
+		master, _ := openPty(t)
+		setBlocking(t, master)
+		m, err := syscall.Dup(master)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(t, blockingFile(t, m, "ptmx"), "pty master")
+	})
+	t.Run("blocking eventfd", func(t *testing.T) {
+		efd, _, errno := syscall.RawSyscall(sysEventfd2, 0, syscall.O_CLOEXEC, 0)
+		if errno != 0 {
+			t.Fatal(errno)
+		}
+		refused(t, blockingFile(t, int(efd), "eventfd"), "not a pipe, FIFO, terminal or socket")
+	})
+}
