@@ -6,6 +6,7 @@ package epoll
 // its arguments before Close.
 
 import (
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // flFlags returns fd's file status flags (F_GETFL).
@@ -303,4 +305,73 @@ func TestDupFdLeavesTheCallersFileAlone(t *testing.T) {
 		}
 		refused(t, blockingFile(t, int(efd), "eventfd"), "not a pipe, FIFO, terminal or socket")
 	})
+}
+
+// Code closing a stale fd number closes the Poll's own eventfd, and a new
+// eventfd takes the number. Close must neither write into that eventfd nor
+// close it, must still end a Wait blocked with Forever, and must say what
+// happened; and until then the number is the caller's to register. Before
+// the fix Close wrote 8 bytes into the foreign eventfd, hung with the Wait
+// unwoken, and the Register was refused as stale.
+func TestCloseLeavesItsReusedEventfdNumberAlone(t *testing.T) {
+	for _, registerFirst := range []bool{false, true} {
+		t.Run("registerFirst="+strconv.FormatBool(registerFirst), func(t *testing.T) {
+			p, err := New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			epfd, own := p.registry.epfd, p.registry.closeFd
+			var waitErr error
+			tid, done := lockedThread(func() { _, waitErr = p.Wait(make([]Event, 4), Forever) })
+			waitBlocked(t, tid)
+
+			syscall.Close(own) // the stray close
+			efd, err := newEventfd()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if efd != own { // it usually gets the lowest free number, own
+				if err := syscall.Dup3(efd, own, syscall.O_CLOEXEC); err != nil {
+					t.Fatal(err)
+				}
+				syscall.Close(efd)
+			}
+			foreign := own // the number, now naming the new eventfd
+			closeOnCleanup(t, foreign)
+
+			if registerFirst {
+				if err := p.Registry().Register(foreign, 9, Readable); err != nil {
+					t.Errorf("Register of fd %d, reused by a new file: %v, want nil", foreign, err)
+				}
+			}
+			closed := make(chan error, 1)
+			go func() { closed <- p.Close() }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second): // only a hang takes this long, even emulated
+				// Register the foreign eventfd, readable if Close wrote to
+				// it, so that the Wait returns and the test can finish.
+				ev := makeEvent(epollIn, 0)
+				_, _, _ = syscall.RawSyscall6(sysEpollCtl, uintptr(epfd), epollCtlAdd, uintptr(foreign), uintptr(unsafe.Pointer(&ev)), 0, 0)
+				<-done
+				t.Error("a Wait blocked with Forever was still blocked 30 s after Close")
+			}
+			checkOpError(t, "Close", <-closed, "close", foreign, syscall.ENOENT, "reused by another file")
+			if !errors.Is(waitErr, ErrClosed) {
+				t.Errorf("Wait ended by Close: %v, want ErrClosed", waitErr)
+			}
+			var count uint64
+			if !fdOpen(foreign) {
+				t.Errorf("Close closed fd %d, which names another file now", foreign)
+			} else if _, _, errno := syscall.RawSyscall(sysRead, uintptr(foreign), uintptr(unsafe.Pointer(&count)), 8); errno != syscall.EAGAIN {
+				t.Errorf("the foreign eventfd: read %d, %v; want EAGAIN: Close wrote into it", count, errno)
+			}
+			if fdOpen(epfd) {
+				t.Errorf("epoll fd %d still open after Close", epfd)
+			}
+			if err := p.Close(); err != nil {
+				t.Errorf("second Close: %v, want nil", err)
+			}
+		})
+	}
 }

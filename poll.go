@@ -238,9 +238,10 @@ type Registry struct {
 	life    lifetime
 	wakers  wakerSet
 
-	closeMu   sync.Mutex // serializes Close, so that a failed one can be retried
-	closeDone bool       // Close has released both fds
-	closeLost bool       // closeFd's number no longer names our eventfd
+	closeMu   sync.Mutex  // serializes Close, so that a failed one can be retried
+	closeDone bool        // Close has released both fds
+	closeLost atomic.Bool // closeFd's number no longer names our eventfd: never write to or close it
+	lossTold  bool        // a Close has reported closeLost
 }
 
 // New creates a Poll with epoll_create1(EPOLL_CLOEXEC).
@@ -477,9 +478,10 @@ func (r *Registry) ctl(op string, ctlOp int, fd int, events uint32, t Token) err
 		// The kernel reads an int; a larger value would be truncated into
 		// some other, possibly open, fd.
 		errno = syscall.EBADF
-	case fd == r.closeFd:
+	case fd == r.closeFd && r.ownCloseFd():
 		// Whoever passes closeFd holds a stale number: unregistering it
-		// would leave Close unable to wake a blocked Wait.
+		// would leave Close unable to wake a blocked Wait. Once the number
+		// names another file, it is the caller's to use.
 		r.life.release()
 		return &OpError{Op: op, Fd: fd, Err: syscall.EBADF, note: "the Poll's own eventfd, which Close needs: this fd number is stale"}
 	case events&^uint32(interestMask) != 0:
@@ -492,6 +494,25 @@ func (r *Registry) ctl(op string, ctlOp int, fd int, events uint32, t Token) err
 		return &OpError{Op: op, Fd: fd, Err: errno}
 	}
 	return nil
+}
+
+// ownCloseFd reports whether closeFd's number still names the Poll's own
+// eventfd, and records for good when it does not. The kernel keys a
+// registration on the open file and the number together, so a
+// modification that changes nothing answers ENOENT once the number names
+// another file, EBADF once it names none (and EINVAL, EPERM for files that
+// cannot be ours). It must not be asked once the answer was no: the number
+// may then be registered for its new file, which the modification would
+// change.
+func (r *Registry) ownCloseFd() bool {
+	if r.closeLost.Load() {
+		return false
+	}
+	if epollCtl(r.epfd, epollCtlMod, r.closeFd, epollIn, 0) != 0 {
+		r.closeLost.Store(true)
+		return false
+	}
+	return true
 }
 
 func epollCtl(epfd, ctlOp, fd int, events uint32, t Token) syscall.Errno {
@@ -700,10 +721,17 @@ func msTimeout(d time.Duration) int32 {
 //
 // Close is idempotent: once one Close has finished, later calls return nil.
 // Concurrent calls wait for the first. Errors are *OpError values with Op
-// "close". If the Poll's own eventfd was closed behind its back (by code
-// closing a stale fd number), Close still wakes the Waits through a new one,
-// finishes, and reports the EBADF. Only if it cannot wake them does it
-// return before finishing; a later Close tries again.
+// "close".
+//
+// Close survives the loss of the Poll's own eventfd, the one it writes to
+// end blocked Waits, to code that closes a stale fd number. Before it writes
+// to that number, and again before it closes it, Close asks the kernel
+// whether the number still names that eventfd. If it does not (it is closed,
+// or reused by another file), Close never writes to or closes the number,
+// wakes the Waits through a new eventfd instead, finishes, and reports an
+// error wrapping the kernel's answer: EBADF for a closed number, ENOENT for
+// one reused by another file. Only if it cannot wake them does it return
+// before finishing; a later Close tries again.
 func (p *Poll) Close() error {
 	r := &p.registry
 	if r.life.drained == nil {
@@ -717,15 +745,16 @@ func (p *Poll) Close() error {
 	r.life.close()
 	var err error
 	ownFd, wakeFd := r.closeFd, -1
-	if !r.closeLost {
+	if r.ownCloseFd() {
 		if errno := addEventfd(r.closeFd); errno != 0 {
-			// The number no longer names our eventfd: never write to it
-			// or close it again, it may be somebody else's file now.
-			err = &OpError{Op: "close", Fd: r.closeFd, Err: errno, note: "the Poll's own eventfd was closed elsewhere"}
-			r.closeLost = true
+			err = &OpError{Op: "close", Fd: r.closeFd, Err: errno, note: "writing the Poll's own eventfd failed"}
+			r.closeLost.Store(true)
 		}
+	} else if !r.lossTold {
+		err = r.lostCloseFd()
 	}
-	if r.closeLost {
+	if r.closeLost.Load() {
+		r.lossTold = true
 		ownFd = -1
 		var err2 error
 		if wakeFd, err2 = wakeWaits(r.epfd); err2 != nil {
@@ -733,6 +762,12 @@ func (p *Poll) Close() error {
 		}
 	}
 	r.life.waitDrained()
+	if ownFd >= 0 && !r.ownCloseFd() {
+		// Lost between the write and now: leave the number alone.
+		ownFd = -1
+		err = r.lostCloseFd()
+		r.lossTold = true
+	}
 	for _, fd := range []int{ownFd, wakeFd, r.epfd} {
 		if fd < 0 {
 			continue
@@ -743,6 +778,18 @@ func (p *Poll) Close() error {
 	}
 	r.closeDone = true
 	return err
+}
+
+// lostCloseFd is Close's error once closeFd's number is known not to name
+// the Poll's eventfd. The probe may not be repeated (see ownCloseFd), so
+// F_GETFD tells the two cases apart: EBADF if the number is closed, ENOENT
+// if another file has it.
+func (r *Registry) lostCloseFd() error {
+	errno, note := syscall.ENOENT, "the Poll's own eventfd was closed elsewhere and its number reused by another file, which Close left alone"
+	if _, e := fcntl(r.closeFd, syscall.F_GETFD, 0); e == syscall.EBADF {
+		errno, note = syscall.EBADF, "the Poll's own eventfd was closed elsewhere"
+	}
+	return &OpError{Op: "close", Fd: r.closeFd, Err: errno, note: note}
 }
 
 // wakeWaits ends the Waits on epfd through a new eventfd, for a Close whose
