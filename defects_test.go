@@ -10,8 +10,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -373,5 +377,113 @@ func TestCloseLeavesItsReusedEventfdNumberAlone(t *testing.T) {
 				t.Errorf("second Close: %v, want nil", err)
 			}
 		})
+	}
+}
+
+// stopHistogram returns the GC stop-the-world "stopping" latencies so far:
+// the time from a stop's start until every P has stopped.
+func stopHistogram(t *testing.T) *metrics.Float64Histogram {
+	t.Helper()
+	s := []metrics.Sample{{Name: "/sched/pauses/stopping/gc:seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64Histogram {
+		t.Fatalf("%s: kind %v, want a histogram", s[0].Name, s[0].Value.Kind())
+	}
+	h := s[0].Value.Float64Histogram()
+	return &metrics.Float64Histogram{Counts: slices.Clone(h.Counts), Buckets: h.Buckets}
+}
+
+// worstSince returns the lower bound of the highest bucket that gained a
+// count between two readings: at least that long was the worst stop.
+func worstSince(before, after *metrics.Float64Histogram) time.Duration {
+	for i := len(after.Counts) - 1; i >= 0; i-- {
+		if after.Counts[i] > before.Counts[i] {
+			return time.Duration(max(0, after.Buckets[i]) * float64(time.Second))
+		}
+	}
+	return 0
+}
+
+// A Close of an epoll fd with 20,000 registrations, with a runtime.GC()
+// beside it: the kernel tears every registration down in close, for
+// milliseconds. Made with RawSyscall, the close hid that from the runtime,
+// so the GC's stop of the world waited for the rest of it; made with
+// Syscall, the thread's P is taken at once. The GC starts once the epoll
+// fd's number is gone from the fd table, which close(2) does before the
+// teardown, so it meets the teardown whatever the machine's speed. Each
+// round compares the worst GC stopping latency with the Close's own
+// duration: with a raw close it is most of the Close (the histogram's
+// bucket gives a lower bound, within a factor of 1.25 to 2); it must be
+// under a quarter of it in most rounds. It is microseconds with the fix,
+// but on a loaded machine a stop can wait milliseconds for a descheduled
+// thread in any round: hence the majority.
+func TestCloseLetsGCStopTheWorld(t *testing.T) {
+	const regs, rounds, attempts = 20000, 5, 12
+	n := min(fdRoom(t, regs+64), regs)
+	if n < 2000 {
+		t.Fatalf("room for %d fds only: the test needs thousands of registrations", n)
+	}
+	// A second P, so that the GC and the Close run at once.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+	efd := eventfd(t)
+	dups := make([]int, n)
+	for i := range dups {
+		d, err := syscall.Dup(efd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dups[i] = d
+	}
+	closeOnCleanup(t, dups...)
+
+	met, slow := 0, 0
+	for attempt := 0; attempt < attempts && met < rounds; attempt++ {
+		p, err := New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		epfd := p.registry.epfd
+		for i, d := range dups {
+			register(t, p, d, Token(i), Readable)
+		}
+		var returned, overlapped atomic.Bool
+		watching, gcDone := make(chan struct{}), make(chan struct{})
+		before := stopHistogram(t)
+		go func() {
+			defer close(gcDone)
+			close(watching)
+			for !returned.Load() {
+				if _, errno := fcntl(epfd, syscall.F_GETFD, 0); errno == syscall.EBADF {
+					overlapped.Store(!returned.Load())
+					runtime.GC()
+					return
+				}
+			}
+		}()
+		<-watching
+		begin := time.Now()
+		err = p.Close()
+		took := time.Since(begin)
+		returned.Store(true)
+		<-gcDone
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst := worstSince(before, stopHistogram(t))
+		if !overlapped.Load() {
+			t.Logf("attempt %d: Close took %v; the GC goroutine did not see it in progress", attempt, took)
+			continue
+		}
+		met++
+		if worst >= took/4 {
+			slow++
+		}
+		t.Logf("attempt %d: Close of %d registrations took %v; worst GC stopping latency at least %v", attempt, n, took, worst)
+	}
+	if met < rounds/2+1 {
+		t.Fatalf("in %d attempts the GC met the Close's teardown only %d times", attempts, met)
+	}
+	if slow > met/2 {
+		t.Errorf("in %d of %d rounds a GC waited a quarter of the Close's time or more to stop the world", slow, met)
 	}
 }

@@ -246,6 +246,7 @@ type Registry struct {
 
 // New creates a Poll with epoll_create1(EPOLL_CLOEXEC).
 func New() (*Poll, error) {
+	// Raw: it allocates an instance and its file, and waits for nothing.
 	epfd, errno := rawSyscall(sysEpollCreate1, syscall.O_CLOEXEC, 0, 0)
 	if errno != 0 {
 		return nil, &OpError{Op: "epoll_create1", Fd: -1, Err: errno}
@@ -521,8 +522,14 @@ func epollCtl(epfd, ctlOp, fd int, events uint32, t Token) syscall.Errno {
 	if ctlOp == epollCtlDel {
 		evp = nil
 	}
-	// epoll_ctl never blocks, so the scheduler needn't be told.
-	_, _, errno := syscall.RawSyscall6(sysEpollCtl, uintptr(epfd), uintptr(ctlOp), uintptr(fd), uintptr(unsafe.Pointer(evp)), 0, 0)
+	// Not RawSyscall6: epoll_ctl can sleep for as long as somebody else
+	// likes. ADD and MOD call the file's poll hook, which for a FUSE file
+	// is a request to the daemon (perhaps a goroutine of this very
+	// program, which could not run while a raw call kept the world from
+	// stopping for GC) and for a tty waits for its flush work; and every op
+	// takes the instance's mutex, which another thread holds across such a
+	// hook. Telling the scheduler costs a few percent of a call.
+	_, _, errno := syscall.Syscall6(sysEpollCtl, uintptr(epfd), uintptr(ctlOp), uintptr(fd), uintptr(unsafe.Pointer(evp)), 0, 0)
 	return errno
 }
 
@@ -548,6 +555,8 @@ func probePwait2(epfd int) {
 	}
 	var ev Event
 	var ts timespec
+	// Raw: with nothing registered there is no ready list to walk, so no
+	// poll hook to call and no mutex to wait for; a zero timeout never sleeps.
 	_, _, errno := syscall.RawSyscall6(sysEpollPwait2, uintptr(epfd), uintptr(unsafe.Pointer(&ev)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0)
 	if errno == syscall.ENOSYS || errno == syscall.EPERM {
 		pwait2Missing.Store(true)
@@ -795,6 +804,7 @@ func (r *Registry) lostCloseFd() error {
 // wakeWaits ends the Waits on epfd through a new eventfd, for a Close whose
 // own eventfd is gone, and returns the new eventfd for closing afterwards.
 func wakeWaits(epfd int) (int, error) {
+	// Raw: see newEventfd.
 	fd, errno := rawSyscall(sysEventfd2, 1, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0) // counter 1: readable at once
 	if errno != 0 {
 		return -1, &OpError{Op: "close", Fd: -1, Err: errno, note: "no eventfd to wake the Waits with"}
@@ -960,6 +970,7 @@ func (s *wakerSet) rearm() {
 }
 
 func newEventfd() (int, error) {
+	// Raw: it allocates a counter and its file, and waits for nothing.
 	fd, errno := rawSyscall(sysEventfd2, 0, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	if errno != 0 {
 		return -1, &OpError{Op: "eventfd2", Fd: -1, Err: errno}
@@ -977,6 +988,12 @@ func writeEventfd(fd int) error {
 
 // addEventfd adds 1 to an eventfd's counter. The counter saturates only
 // after 2^64-2 writes nobody read; then it is read back to 0 and written again.
+//
+// Raw: the fd is one of the package's eventfds, all O_NONBLOCK, whose read
+// and write take only the counter's spinlock and answer EAGAIN instead of
+// sleeping; the wake-up they cause runs epoll's callback, which takes
+// spinlocks only. (Close first checks that the number still names its
+// eventfd; see ownCloseFd.)
 func addEventfd(fd int) syscall.Errno {
 	one := uint64(1)
 	for {
@@ -993,8 +1010,13 @@ func addEventfd(fd int) syscall.Errno {
 	}
 }
 
+// closeFd closes fd with syscall.Syscall, not RawSyscall, as every close in
+// the package does: the last close of an epoll fd tears down each of its
+// registrations (about 0.35 µs apiece, milliseconds for tens of thousands),
+// and a raw call would keep the runtime from stopping this thread for GC
+// all that time, stalling every goroutine of the program.
 func closeFd(op string, fd int) error {
-	if _, errno := rawSyscall(sysClose, uintptr(fd), 0, 0); errno != 0 {
+	if _, _, errno := syscall.Syscall(sysClose, uintptr(fd), 0, 0); errno != 0 {
 		return &OpError{Op: op, Fd: fd, Err: errno}
 	}
 	return nil
@@ -1003,10 +1025,12 @@ func closeFd(op string, fd int) error {
 // closeUnused closes an fd the package has just created, on the error path
 // of the call that created it. Its error is dropped: the caller reports the
 // error that matters, and Linux frees the number even when close fails.
-func closeUnused(fd uintptr) { _, _ = rawSyscall(sysClose, fd, 0, 0) }
+func closeUnused(fd uintptr) { _, _, _ = syscall.Syscall(sysClose, fd, 0, 0) }
 
 // rawSyscall is for calls without pointer arguments: a pointer converted to
 // uintptr must be converted in the syscall.RawSyscall expression itself.
+// It is only for calls that wait for nothing, so that hiding them from the
+// scheduler cannot stall a GC's stop of the world: each caller says why.
 func rawSyscall(nr, a1, a2, a3 uintptr) (uintptr, syscall.Errno) {
 	r, _, errno := syscall.RawSyscall(nr, a1, a2, a3)
 	return r, errno
