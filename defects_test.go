@@ -7,6 +7,7 @@ package epoll
 
 import (
 	"errors"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -485,5 +486,43 @@ func TestCloseLetsGCStopTheWorld(t *testing.T) {
 	}
 	if slow > met/2 {
 		t.Errorf("in %d of %d rounds a GC waited a quarter of the Close's time or more to stop the world", slow, met)
+	}
+}
+
+// After Close, and on a zero Poll, SetBusyPoll returns ErrClosed whatever
+// its argument, like every other call; before the fix it checked the
+// argument first and answered EINVAL, on the zero Poll for "fd 0". A zero
+// Poll's errors name fd -1, as its Fd does, not fd 0, which is not its.
+func TestSetBusyPollClosedFirst(t *testing.T) {
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	epfd := p.registry.epfd
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bad := []BusyPoll{
+		{Timeout: -1},
+		{Budget: -1},
+		{Budget: math.MaxUint16 + 1},
+		{Timeout: time.Duration(math.MaxInt64)},
+		{Timeout: time.Microsecond},
+	}
+	for _, c := range []struct {
+		name string
+		p    *Poll
+		fd   int
+	}{{"closed Poll", p, epfd}, {"zero Poll", &Poll{}, -1}} {
+		for _, b := range bad {
+			err := c.p.SetBusyPoll(b)
+			var opErr *OpError
+			if !errors.Is(err, ErrClosed) || errors.Is(err, syscall.EINVAL) || !errors.As(err, &opErr) || opErr.Op != "setbusypoll" || opErr.Fd != c.fd {
+				t.Errorf("%s: SetBusyPoll(%+v) = %v, want ErrClosed for setbusypoll fd %d", c.name, b, err, c.fd)
+			}
+		}
+		if _, err := c.p.BusyPoll(); !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "busypoll fd "+strconv.Itoa(c.fd)+":") {
+			t.Errorf("%s: BusyPoll: %v, want ErrClosed for busypoll fd %d", c.name, err, c.fd)
+		}
 	}
 }
