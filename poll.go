@@ -287,8 +287,8 @@ func (p *Poll) Fd() int {
 	return r.epfd
 }
 
-// DupFd returns a close-on-exec, non-blocking file descriptor for c's open
-// file, owned by the caller, for registering a net.Conn, net.Listener or
+// DupFd returns a close-on-exec file descriptor for c's open file,
+// non-blocking wherever that matters, owned by the caller, for registering a net.Conn, net.Listener or
 // *os.File (any syscall.Conn). It is the safe way to take an fd from the
 // standard library: (*os.File).Fd(), and Fd() on what (*net.TCPConn).File()
 // returns, put the open file description, which c shares, into blocking
@@ -316,8 +316,9 @@ func (p *Poll) Fd() int {
 //     (*net.TCPConn).File() once its Fd() was called), a pty's master
 //     (reopening it would make a new pty), an eventfd or other anonymous
 //     file, a device other than a terminal: an error wrapping EOPNOTSUPP
-//     that says why, and c's file unchanged. Make such a file non-blocking yourself, if its other
-//     users can live with that, and call DupFd again.
+//     that says why, and c's file unchanged. Make such a file non-blocking
+//     yourself, if its other users can live with that, and call DupFd
+//     again.
 //
 // Keep c alive as the returned fd's owner, leave c's own Read, Write and
 // Accept unused while that fd is in the loop (Go's netpoller may still
@@ -738,8 +739,8 @@ func msTimeout(d time.Duration) int32 {
 // whether the number still names that eventfd. If it does not (it is closed,
 // or reused by another file), Close never writes to or closes the number,
 // wakes the Waits through a new eventfd instead, finishes, and reports an
-// error wrapping the kernel's answer: EBADF for a closed number, ENOENT for
-// one reused by another file. Only if it cannot wake them does it return
+// error wrapping EBADF for a closed number or ENOENT for one reused by
+// another file. Only if it cannot wake them does it return
 // before finishing; a later Close tries again.
 func (p *Poll) Close() error {
 	r := &p.registry
