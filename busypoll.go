@@ -77,7 +77,8 @@ const (
 )
 
 // SetBusyPoll sets the Poll's busy-poll parameters with the EPIOCSPARAMS
-// ioctl. Values the kernel would refuse or could not hold (a negative
+// ioctl. Once the Poll is closed (and on a zero Poll) it returns ErrClosed,
+// whatever b holds, as every other call does. Values the kernel would refuse or could not hold (a negative
 // Timeout or Budget, a Timeout above math.MaxInt32 µs, a Budget above
 // 65535) are refused before the call with an error wrapping EINVAL that
 // says which limit was hit. A Budget above 64 is left to the kernel, which
@@ -87,6 +88,11 @@ const (
 func (p *Poll) SetBusyPoll(b BusyPoll) error {
 	const op = "setbusypoll"
 	r := &p.registry
+	// Closed first, as everywhere: b's faults do not matter to a closed
+	// Poll. busyPollIoctl checks again, against a Close meanwhile.
+	if r.life.drained == nil || r.life.closed() {
+		return &OpError{Op: op, Fd: r.closedFd(), Err: ErrClosed}
+	}
 	var params epollParams
 	switch {
 	case b.Timeout < 0:
@@ -128,15 +134,25 @@ func (p *Poll) BusyPoll() (BusyPoll, error) {
 
 func (r *Registry) busyPollIoctl(op string, req uintptr, params *epollParams) error {
 	if !r.life.acquire() {
-		return &OpError{Op: op, Fd: r.epfd, Err: ErrClosed}
+		return &OpError{Op: op, Fd: r.closedFd(), Err: ErrClosed}
 	}
-	// Neither request blocks, so the scheduler needn't be told.
+	// Raw: both requests copy 8 bytes in or out and store or load three
+	// fields, without a lock or a wait, so the scheduler needn't be told.
 	_, _, errno := syscall.RawSyscall(sysIoctl, uintptr(r.epfd), req, uintptr(unsafe.Pointer(params)))
 	r.life.release()
 	if errno == 0 {
 		return nil
 	}
 	return &OpError{Op: op, Fd: r.epfd, Err: &busyPollError{errno, busyPollReason(errno, params)}}
+}
+
+// closedFd is the fd a closed Poll's errors name: the epoll fd it had, or
+// -1 for a zero Poll, whose zero epfd would name fd 0, as Fd does.
+func (r *Registry) closedFd() int {
+	if r.life.drained == nil {
+		return -1
+	}
+	return r.epfd
 }
 
 // busyPollReason says what a kernel's errno means for a busy-poll ioctl.

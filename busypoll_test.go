@@ -341,7 +341,7 @@ func TestBusyPollClosed(t *testing.T) {
 	for _, c := range []struct {
 		p  *Poll
 		fd int
-	}{{p, fd}, {&Poll{}, 0}} {
+	}{{p, fd}, {&Poll{}, -1}} { // a zero Poll has no fd: not fd 0
 		err := c.p.SetBusyPoll(BusyPoll{Timeout: time.Microsecond})
 		var opErr *OpError
 		if !errors.Is(err, ErrClosed) || !errors.As(err, &opErr) || opErr.Op != "setbusypoll" || opErr.Fd != c.fd {

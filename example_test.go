@@ -295,7 +295,7 @@ func ExamplePoll_Fd() {
 // would switch the socket, the listener's own included, to blocking mode,
 // and a number borrowed inside Control is closed by the listener's Close or
 // its finalizer. So register DupFd's dup (an owned F_DUPFD_CLOEXEC dup,
-// taken inside Control and set non-blocking again), and keep the listener
+// taken inside Control, of a socket that net made non-blocking), and keep the listener
 // as its owner until the dup is deregistered and closed. Go's netpoller still watches the original fd: leave Accept,
 // Read and Write on the listener or conn itself unused while the dup is in
 // your loop, or the two compete for the same connections and bytes.

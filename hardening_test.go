@@ -469,12 +469,12 @@ const oPath = 0x200000
 func TestHardeningBadInputs(t *testing.T) {
 	p := newPoll(t)
 	reg := p.Registry()
-	devNull, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
+	// Opened here, not through os: DupFd refuses a blocking device.
+	null, err := syscall.Open("/dev/null", syscall.O_RDWR|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer devNull.Close()
-	null := ownedFd(t, devNull) // not Fd(): see ownedFd
+	closeOnCleanup(t, null)
 	pathFd, err := syscall.Open(t.TempDir(), oPath|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)

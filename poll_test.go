@@ -276,8 +276,8 @@ func TestEventLayout(t *testing.T) {
 }
 
 func TestSyscallNumbersMatchStdlib(t *testing.T) {
-	have := []uintptr{sysRead, sysWrite, sysClose, sysEpollCtl, sysEpollPwait, sysEventfd2, sysEpollCreate1}
-	want := []uintptr{syscall.SYS_READ, syscall.SYS_WRITE, syscall.SYS_CLOSE, syscall.SYS_EPOLL_CTL, syscall.SYS_EPOLL_PWAIT, syscall.SYS_EVENTFD2, syscall.SYS_EPOLL_CREATE1}
+	have := []uintptr{sysRead, sysWrite, sysClose, sysEpollCtl, sysEpollPwait, sysEventfd2, sysEpollCreate1, sysFcntl, sysIoctl}
+	want := []uintptr{syscall.SYS_READ, syscall.SYS_WRITE, syscall.SYS_CLOSE, syscall.SYS_EPOLL_CTL, syscall.SYS_EPOLL_PWAIT, syscall.SYS_EVENTFD2, syscall.SYS_EPOLL_CREATE1, syscall.SYS_FCNTL, syscall.SYS_IOCTL}
 	if diff := cmp.Diff(want, have); diff != "" {
 		t.Errorf("syscall numbers differ from the syscall package's (-std +ours):\n%s", diff)
 	}

@@ -147,3 +147,21 @@ func TestGenericSyscallTable(t *testing.T) {
 		t.Errorf("%s: the package's numbers are the generic table's: %v; internal/arch says GenericSyscalls %v", runtime.GOARCH, generic, a.GenericSyscalls)
 	}
 }
+
+// The package's system call numbers are its own, declared per arch in
+// sys_linux_*.go and checked against the syscall package's by
+// TestSyscallNumbersMatchStdlib: none is taken from the syscall package
+// (its functions, such as syscall.Open, are another matter).
+func TestNoStdlibSyscallNumbers(t *testing.T) {
+	fset, files := parsePackage(t)
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok && strings.HasPrefix(sel.Sel.Name, "SYS_") {
+				if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "syscall" {
+					t.Errorf("%s: syscall.%s: declare the number in sys_linux_*.go", fset.Position(sel.Pos()), sel.Sel.Name)
+				}
+			}
+			return true
+		})
+	}
+}

@@ -6,6 +6,7 @@ const (
 	sysWrite        = 4
 	sysClose        = 6
 	sysIoctl        = 54
+	sysFcntl        = 55
 	sysEpollCtl     = 255
 	sysEpollPwait   = 319
 	sysEventfd2     = 328

@@ -6,6 +6,7 @@ const (
 	sysWrite        = 1
 	sysClose        = 3
 	sysIoctl        = 16
+	sysFcntl        = 72
 	sysEpollCtl     = 233
 	sysEpollPwait   = 281
 	sysEventfd2     = 290

@@ -7,6 +7,7 @@ const (
 	sysWrite        = 4
 	sysClose        = 6
 	sysIoctl        = 54
+	sysFcntl        = 55
 	sysEpollCtl     = 251
 	sysEpollPwait   = 346
 	sysEventfd2     = 356

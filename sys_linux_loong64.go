@@ -8,6 +8,7 @@ const (
 	sysEpollCreate1 = 20
 	sysEpollCtl     = 21
 	sysEpollPwait   = 22
+	sysFcntl        = 25
 	sysIoctl        = 29
 	sysClose        = 57
 	sysRead         = 63

@@ -10,6 +10,7 @@ const (
 	sysWrite        = 5001
 	sysClose        = 5003
 	sysIoctl        = 5015
+	sysFcntl        = 5070
 	sysEpollCtl     = 5208
 	sysEpollPwait   = 5272
 	sysEventfd2     = 5284

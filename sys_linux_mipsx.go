@@ -10,6 +10,7 @@ const (
 	sysWrite        = 4004
 	sysClose        = 4006
 	sysIoctl        = 4054
+	sysFcntl        = 4055
 	sysEpollCtl     = 4249
 	sysEpollPwait   = 4313
 	sysEventfd2     = 4325

@@ -9,6 +9,7 @@ const (
 	sysWrite        = 4
 	sysClose        = 6
 	sysIoctl        = 54
+	sysFcntl        = 55
 	sysEpollCtl     = 237
 	sysEpollPwait   = 303
 	sysEventfd2     = 314
