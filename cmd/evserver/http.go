@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 )
 
@@ -271,10 +272,8 @@ func fieldLine(line []byte) (name, value []byte, ok bool) {
 		return nil, nil, false
 	}
 	name, value = line[:i], line[i+1:]
-	for _, c := range value {
-		if !fieldVChar[c] {
-			return nil, nil, false
-		}
+	if !validValue(value) {
+		return nil, nil, false
 	}
 	for len(value) > 0 && (value[0] == ' ' || value[0] == '\t') {
 		value = value[1:]
@@ -285,17 +284,47 @@ func fieldLine(line []byte) (name, value []byte, ok bool) {
 	return name, value, true
 }
 
-// hasCloseOption reports whether a Connection value lists "close".
+// validValue reports whether v holds only fieldVChar bytes. Values are most
+// of a head, and a head that arrives in pieces is checked again with each,
+// so it looks at 8 bytes at once: any below 0x20 or equal to 0x7f sends
+// those 8 to the table (HTAB is allowed).
+func validValue(v []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; len(v) >= 8; v = v[8:] {
+		x := binary.LittleEndian.Uint64(v)
+		del := x ^ 0x7f*ones
+		// (y - ones) & ^y & highs is not 0 if and only if y has a zero
+		// byte; with 0x20*ones, a byte below 0x20.
+		if (x-0x20*ones)&^x&highs|(del-ones)&^del&highs != 0 {
+			for _, c := range v[:8] {
+				if !fieldVChar[c] {
+					return false
+				}
+			}
+		}
+	}
+	for _, c := range v {
+		if !fieldVChar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// hasCloseOption reports whether a Connection value holds the word
+// "close", split at commas and at whitespace too: net/http closes on
+// "foo close", which is no valid option list, and so must this server.
 func hasCloseOption(value []byte) bool {
-	for len(value) > 0 { // bytes.SplitSeq is newer than go.mod's go 1.23
-		var option []byte
-		option, value, _ = bytes.Cut(value, []byte(","))
-		if bytes.EqualFold(bytes.TrimSpace(option), []byte("close")) {
+	for i := 0; i+len("close") <= len(value); i++ {
+		if foldEqual(value[i:i+len("close")], "close") &&
+			(i == 0 || optionEnd(value[i-1])) && (i+len("close") == len(value) || optionEnd(value[i+len("close")])) {
 			return true
 		}
 	}
 	return false
 }
+
+func optionEnd(c byte) bool { return c == ',' || c == ' ' || c == '\t' }
 
 // foldEqual reports whether the token b is lower, a lower-case name of
 // letters and '-', without regard to case.

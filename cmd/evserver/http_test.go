@@ -435,3 +435,20 @@ func TestRealClients(t *testing.T) {
 		}
 	}
 }
+
+// TestValidValue checks the 8-bytes-at-once scan against the table, for
+// every byte at every place in and after the words, and beside obs-text,
+// whose high bit must not hide a byte below it.
+func TestValidValue(t *testing.T) {
+	for _, fill := range []byte{'a', 0xff, 0x80, '\t', ' '} {
+		for c := range 256 {
+			for p := range 19 {
+				v := bytes.Repeat([]byte{fill}, 19)
+				v[p] = byte(c)
+				if got := validValue(v); got != fieldVChar[c] {
+					t.Errorf("byte %#x at %d among %#x: %v", c, p, fill, got)
+				}
+			}
+		}
+	}
+}
