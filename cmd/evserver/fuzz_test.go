@@ -48,6 +48,10 @@ func FuzzAnswerAll(f *testing.F) {
 		"GET /%41%2f?%zz HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: x\r\nCookie: " + strings.Repeat("k=v; ", 1000) + "\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n",
+		"GET /\"<>\\^`{|}~!$&'()*+,;=:@ HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\n!#$%&'*+-.^_`|~09azAZ: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length:\t000000000000000000000000000000 \r\n\r\n",
+		"GET / HTTP/1.1\r\nHost:\t x:80 \t\r\nX:\r\nY: \x80\xff\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
 	} {
 		f.Add([]byte(s), uint16(len(s)/3), uint16(0), false)

@@ -164,9 +164,9 @@ func readResponses(t *testing.T, out []byte, closes bool, method string) []int {
 	return statuses
 }
 
-// TestConformance drives every case through answerAll: in one piece, and
-// split at every byte (each piece handed over as the loop does, with what
-// the call before left over), which must make no difference.
+// TestConformance drives every case through answerAll: in one piece, and in
+// pieces of every size from one byte up (each handed over as the loop does,
+// with what the call before left over), which must make no difference.
 func TestConformance(t *testing.T) {
 	for _, tc := range conformance {
 		t.Run(tc.name, func(t *testing.T) {
@@ -240,17 +240,27 @@ func TestRefusedAtOnce(t *testing.T) {
 	}
 }
 
-// TestLimitsFromFlags: the limits are what run's flags set, exactly.
+// TestLimitsFromFlags: the limits are what run's flags set, exactly, and
+// the same in pieces of any size.
 func TestLimitsFromFlags(t *testing.T) {
 	defer func(l, h, f int) { maxRequestLine, maxHeadBytes, maxFields = l, h, f }(maxRequestLine, maxHeadBytes, maxFields)
 	err := run([]string{"-addr", "bad", "-max-request-line", "20", "-max-head-bytes", "64", "-max-fields", "2"}, io.Discard, io.Discard, nil)
 	if err == nil || maxRequestLine != 20 || maxHeadBytes != 64 || maxFields != 2 {
 		t.Fatalf("run: %v; limits %d %d %d", err, maxRequestLine, maxHeadBytes, maxFields)
 	}
-	for _, tc := range []struct {
-		send   string
-		status string
-	}{
+	type limitCase struct{ send, status string }
+	expect := func(cases []limitCase) {
+		t.Helper()
+		for _, tc := range cases {
+			for size := 1; size <= len(tc.send); size++ {
+				out, _, _ := feed(tc.send, size)
+				if !bytes.HasPrefix(out, []byte("HTTP/1.1 "+tc.status+" ")) {
+					t.Fatalf("%q in pieces of %d: %.40q, want %s", tc.send, size, out, tc.status)
+				}
+			}
+		}
+	}
+	expect([]limitCase{
 		{"GET /" + strings.Repeat("x", 20-len("GET / HTTP/1.1")) + " HTTP/1.1\r\nHost: x\r\n\r\n", "200"},
 		{"GET /" + strings.Repeat("x", 21-len("GET / HTTP/1.1")) + " HTTP/1.1\r\nHost: x\r\n\r\n", "414"},
 		{"GET / HTTP/1.1\r\nHost: x\r\nA: b\r\n\r\n", "200"},
@@ -258,32 +268,15 @@ func TestLimitsFromFlags(t *testing.T) {
 		{"GET / HTTP/1.1\r\nHost: x\r\nA: " + strings.Repeat("b", 64-32) + "\r\n\r\n", "200"},
 		{"GET / HTTP/1.1\r\nHost: x\r\nA: " + strings.Repeat("b", 65-32) + "\r\n\r\n", "431"},
 		{"GET / HTTP/1.1\r\nHost: x\r\nA: " + strings.Repeat("b", 64), "431"},
-	} {
-		for size := 1; size <= len(tc.send); size++ {
-			out, _, _ := feed(tc.send, size)
-			if !bytes.HasPrefix(out, []byte("HTTP/1.1 "+tc.status+" ")) {
-				t.Fatalf("%q in pieces of %d: %.40q, want %s", tc.send, size, out, tc.status)
-			}
-		}
-	}
-	// A request line within its limit may leave the head no room.
+	})
+	// A request line within its own limit may leave the head no room.
 	maxRequestLine = 100
-	for _, tc := range []struct {
-		send   string
-		status string
-	}{
+	expect([]limitCase{
 		{"GET /" + strings.Repeat("x", 60-len("GET / HTTP/1.0")) + " HTTP/1.0\r\n\r\n", "200"},
 		{"GET /" + strings.Repeat("x", 61-len("GET / HTTP/1.0")) + " HTTP/1.0\r\n\r\n", "431"},
 		{"GET /" + strings.Repeat("x", 100-len("GET / HTTP/1.0")) + " HTTP/1.0\r\n", "431"},
 		{"GET /" + strings.Repeat("x", 101-len("GET / HTTP/1.0")) + " HTTP/1.0\r\n", "414"},
-	} {
-		for size := 1; size <= len(tc.send); size++ {
-			out, _, _ := feed(tc.send, size)
-			if !bytes.HasPrefix(out, []byte("HTTP/1.1 "+tc.status+" ")) {
-				t.Fatalf("%q in pieces of %d: %.40q, want %s", tc.send, size, out, tc.status)
-			}
-		}
-	}
+	})
 	if err := run([]string{"-max-head-bytes", "0"}, io.Discard, io.Discard, nil); err == nil {
 		t.Error("run took -max-head-bytes 0")
 	}

@@ -1,8 +1,9 @@
 // Command evserver is an HTTP/1.1 server on epoll event loops, one per core
 // by default, built on this package and the syscall package only. It
-// answers every GET with "hello\n", keeps connections alive and answers
-// pipelined requests in order. Ctrl-C (SIGINT) or SIGTERM stops it through
-// the loops' Wakers.
+// answers every GET with "hello\n" (and HEAD with its head), keeps
+// connections alive and answers pipelined requests in order; it refuses
+// request bodies and any head RFC 9112 does not allow (http.go). Ctrl-C
+// (SIGINT) or SIGTERM stops it through the loops' Wakers.
 //
 // It is meant to be copied as the skeleton of an event-loop server: loops
 // that share nothing, each with its own SO_REUSEPORT listener; non-blocking
@@ -49,7 +50,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) error {
 		return err
 	}
 	if maxRequestLine < 1 || maxHeadBytes < 1 || maxFields < 0 {
-		return fmt.Errorf("-max-request-line %d, -max-head-bytes %d, -max-fields %d: want positive limits", maxRequestLine, maxHeadBytes, maxFields)
+		return fmt.Errorf("-max-request-line %d, -max-head-bytes %d, -max-fields %d: want limits above 0 (-max-fields may be 0)", maxRequestLine, maxHeadBytes, maxFields)
 	}
 	s, err := newServer(*addr, *loops)
 	if err != nil {
