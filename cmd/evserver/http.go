@@ -109,8 +109,9 @@ func answerAll(out, in []byte, maxOut int) (resp, rest []byte, closing bool) {
 }
 
 // parse reads the request head at the start of in. It returns the response
-// and whether the connection stays open, with n the bytes of the head when
-// it stays open; or a nil response if the head is incomplete and valid so far.
+// and whether the connection stays open, with n the bytes of the head if it
+// is served (a 200); or a nil response if the head is incomplete and valid
+// so far.
 func parse(in []byte) (n int, resp []byte, keepAlive bool) {
 	// The request line: method SP request-target SP HTTP-version CRLF. Until
 	// its LF, only its own limit applies.
