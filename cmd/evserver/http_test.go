@@ -448,3 +448,37 @@ func TestValidValue(t *testing.T) {
 		}
 	}
 }
+
+// TestNeighboursAgainstNetHTTP runs FuzzAnswerAll's checks on every head one
+// byte away from a few valid ones, each followed by a second request: every
+// byte value put in every place, inserted there, or the byte there removed.
+// The fuzzer finds such heads by chance; here each is tried.
+func TestNeighboursAgainstNetHTTP(t *testing.T) {
+	for _, head := range []string{
+		"GET /a?b=c%20 HTTP/1.1\r\nHost: x:80\r\nX-A: b c\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n",
+		"HEAD / HTTP/1.0\r\nTransfer-Encoding: x\r\nCookie: a=b\r\n\r\n",
+	} {
+		var tried int
+		try := func(in []byte) {
+			out, rest, closing := answerAll(nil, in, 0)
+			checkAgainstNetHTTP(t, in, out, rest, closing)
+			tried++
+		}
+		for i := range len(head) + 1 {
+			for c := range 256 {
+				b := []byte(head[:i] + string(rune(0)) + head[i:] + wrkGET)
+				b[i] = byte(c)
+				try(b) // inserted
+				if i < len(head) {
+					try(append(b[:i+1:i+1], head[i+1:]+wrkGET...)) // put in place
+				}
+			}
+			if i < len(head) {
+				try([]byte(head[:i] + head[i+1:] + wrkGET)) // removed
+			}
+		}
+		if tried < 256*len(head) {
+			t.Fatalf("tried %d heads", tried)
+		}
+	}
+}
