@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Fuzz every target in fuzz/ for a bounded time on this machine, then replay
-# the seed corpus, and check the inspector's quote in doc/layout/quotes.md,
-# on other architectures under qemu-user.
+# Fuzz every target in fuzz/ and cmd/evserver/ for a bounded time on this
+# machine, then replay fuzz/'s seed corpus, and check the inspector's quote in
+# doc/layout/quotes.md, on other architectures under qemu-user.
 #
 #   scripts/fuzz.sh            # 25s per target, then replay on arm64
 #   FUZZTIME=5s REPLAY_ARCHES="arm64 s390x" scripts/fuzz.sh
 #
-# About 4 x FUZZTIME plus ~15s (build and replay) on a 2-core machine. A
-# failure leaves the minimized input in fuzz/testdata/fuzz/<target>/: commit
-# it with the fix, so the corpus replays it everywhere from then on.
+# About 5 x FUZZTIME plus ~20s (build and replay) on a 2-core machine. A
+# failure leaves the minimized input in <package>/testdata/fuzz/<target>/:
+# commit it with the fix, so the corpus replays it everywhere from then on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -34,10 +34,13 @@ if [ -n "$arches" ]; then
 	done
 fi
 
-targets=$(go test -list '^Fuzz' ./fuzz | grep '^Fuzz')
-for t in $targets; do
-	echo "==> $t for $fuzztime on $(go env GOARCH)"
-	go test -run='^$' -fuzz="^$t\$" -fuzztime="$fuzztime" ./fuzz
+# fuzz/ fuzzes the package's event layout; cmd/evserver its request parser
+# against net/http's.
+for pkg in ./fuzz ./cmd/evserver; do
+	for t in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz'); do
+		echo "==> $pkg $t for $fuzztime on $(go env GOARCH)"
+		go test -run='^$' -fuzz="^$t\$" -fuzztime="$fuzztime" "$pkg"
+	done
 done
 
 tmp=$(mktemp -d)

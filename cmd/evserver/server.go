@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log"
 	"net/netip"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,22 +26,6 @@ const (
 	readSize       = 64 << 10 // bytes per read system call
 	maxHeaderBytes = 8 << 10  // a request head must end (\r\n\r\n) within this
 )
-
-var (
-	headEnd = []byte("\r\n\r\n")
-
-	responseOK      = response("200 OK", "hello\n", "")
-	responseOKClose = response("200 OK", "hello\n", "Connection: close\r\n")
-	badRequest      = response("400 Bad Request", "malformed request\n", "Connection: close\r\n")
-	notAllowed      = response("405 Method Not Allowed", "only GET is served\n", "Allow: GET\r\nConnection: close\r\n")
-	bodyRefused     = response("413 Content Too Large", "request bodies are not accepted\n", "Connection: close\r\n")
-	headTooLarge    = response("431 Request Header Fields Too Large", "request head over 8 KiB\n", "Connection: close\r\n")
-)
-
-func response(status, body, headers string) []byte {
-	return []byte("HTTP/1.1 " + status + "\r\nContent-Type: text/plain\r\nContent-Length: " +
-		strconv.Itoa(len(body)) + "\r\n" + headers + "\r\n" + body)
-}
 
 // server is an HTTP/1.1 server on several event loops, each a goroutine
 // with its own Poll, listener and connections: loops share nothing, so
@@ -410,72 +392,6 @@ func (l *loop) flush(c *conn) {
 func rawIO(trap uintptr, fd int, p []byte) (int, syscall.Errno) {
 	n, _, errno := syscall.RawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
 	return int(n), errno
-}
-
-// answerAll appends to out a response for each complete request in in, in
-// order, which is all that pipelining needs, and returns the start of an
-// incomplete request left over and whether to close. With maxOut > 0 it
-// stops once out holds maxOut bytes or more, leaving the requests not yet
-// answered in rest.
-func answerAll(out, in []byte, maxOut int) (resp, rest []byte, closing bool) {
-	rest = in
-	for !closing && (maxOut <= 0 || len(out) < maxOut) {
-		end := bytes.Index(rest, headEnd)
-		if end < 0 {
-			if len(rest) > maxHeaderBytes {
-				out, closing = append(out, headTooLarge...), true
-			}
-			break
-		}
-		r, keepAlive := answer(rest[:end])
-		out, closing = append(out, r...), !keepAlive
-		rest = rest[end+len(headEnd):]
-	}
-	return out, rest, closing
-}
-
-// answer returns the response to a request head (the request line and
-// headers, without the blank line) and whether the connection stays open.
-// Requests with a body are refused: skipping bodies would need chunked
-// decoding, and this server has nothing to do with them.
-func answer(head []byte) (resp []byte, keepAlive bool) {
-	line, headers, _ := bytes.Cut(head, []byte("\r\n"))
-	method, rest, ok1 := bytes.Cut(line, []byte(" "))
-	target, proto, ok2 := bytes.Cut(rest, []byte(" "))
-	http11 := string(proto) == "HTTP/1.1"
-	if !ok1 || !ok2 || len(target) == 0 || !http11 && string(proto) != "HTTP/1.0" {
-		return badRequest, false
-	}
-	if string(method) != "GET" {
-		return notAllowed, false
-	}
-	keepAlive = http11 // HTTP/1.0 closes by default; keep-alive there is not offered
-	for len(headers) > 0 {
-		var h []byte
-		h, headers, _ = bytes.Cut(headers, []byte("\r\n"))
-		name, value, ok := bytes.Cut(h, []byte(":"))
-		if !ok {
-			return badRequest, false
-		}
-		value = bytes.TrimSpace(value)
-		switch {
-		case bytes.EqualFold(name, []byte("Transfer-Encoding")),
-			bytes.EqualFold(name, []byte("Content-Length")) && string(value) != "0":
-			return bodyRefused, false
-		case bytes.EqualFold(name, []byte("Connection")):
-			for options := value; len(options) > 0; { // bytes.SplitSeq is newer than go.mod's go 1.23
-				var option []byte
-				option, options, _ = bytes.Cut(options, []byte(","))
-				if bytes.EqualFold(bytes.TrimSpace(option), []byte("close")) {
-					keepAlive = false
-				}
-			}
-		}
-	}
-	if !keepAlive {
-		return responseOKClose, false
-	}
-	return responseOK, true
 }
 
 // reregister changes c's interest, and closes c if that fails.

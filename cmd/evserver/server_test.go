@@ -275,7 +275,7 @@ func TestOutOfFds(t *testing.T) {
 	answered := 0
 	buf := make([]byte, 4096)
 	for i, fd := range fds {
-		if _, err := syscall.Write(fd, []byte("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")); err != nil && err != syscall.EPIPE && err != syscall.ECONNRESET {
+		if _, err := syscall.Write(fd, []byte("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")); err != nil && err != syscall.EPIPE && err != syscall.ECONNRESET {
 			t.Fatal(err)
 		}
 		var got []byte
@@ -302,7 +302,7 @@ func TestOutOfFds(t *testing.T) {
 	}
 	restore()
 	c := dial(t, s)
-	send(t, c, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+	send(t, c, "GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
 	if got := readAll(t, c); got != okClose {
 		t.Errorf("with fds free again got %q", got)
 	}
@@ -342,7 +342,7 @@ func client(addr string, id, rounds, pipelined int) error {
 			return fmt.Errorf("client %d round %d: got %q", id, round, got)
 		}
 	}
-	if _, err := io.WriteString(c, "GET /bye HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n"); err != nil {
+	if _, err := io.WriteString(c, "GET /bye HTTP/1.1\r\nHost: test\r\nConnection: keep-alive, close\r\n\r\n"); err != nil {
 		return err
 	}
 	rest, err := io.ReadAll(c)
@@ -389,16 +389,16 @@ func TestRequestsThatEndTheConnection(t *testing.T) {
 	s := start(t)
 	for _, tc := range []struct{ name, send, want string }{
 		{"HTTP/1.0", "GET / HTTP/1.0\r\n\r\n", okClose},
-		{"Connection: close", "GET / HTTP/1.1\r\nconnection:  Close \r\n\r\nGET /never HTTP/1.1\r\n\r\n", okClose},
-		{"POST", "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 405 Method Not Allowed\r\n"},
-		{"body", "GET / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", "HTTP/1.1 413 Content Too Large\r\n"},
-		{"chunked", "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 413 Content Too Large\r\n"},
+		{"Connection: close", "GET / HTTP/1.1\r\nHost: test\r\nconnection:  Close \r\n\r\nGET /never HTTP/1.1\r\nHost: test\r\n\r\n", okClose},
+		{"POST", "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 405 Method Not Allowed\r\n"},
+		{"body", "GET / HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc", "HTTP/1.1 413 Content Too Large\r\n"},
+		{"chunked", "GET / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 413 Content Too Large\r\n"},
 		{"garbage", "hello there\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
 		{"no target", "GET  HTTP/1.1\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
-		{"HTTP/2", "GET / HTTP/2.0\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
+		{"HTTP/2", "GET / HTTP/2.0\r\n\r\n", "HTTP/1.1 505 HTTP Version Not Supported\r\n"},
 		{"header without colon", "GET / HTTP/1.1\r\nHost\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"},
 		{"head too large", "GET / HTTP/1.1\r\nX: " + strings.Repeat("x", 9000), "HTTP/1.1 431 Request Header Fields Too Large\r\n"},
-		{"good then bad", "GET / HTTP/1.1\r\n\r\nPUT / HTTP/1.1\r\n\r\n", ok + "HTTP/1.1 405 Method Not Allowed\r\n"},
+		{"good then bad", "GET / HTTP/1.1\r\nHost: test\r\n\r\nPUT / HTTP/1.1\r\nHost: test\r\n\r\n", ok + "HTTP/1.1 405 Method Not Allowed\r\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dial(t, s)
@@ -433,7 +433,7 @@ func TestHangUps(t *testing.T) {
 
 	// Half-close after whole requests: they are answered first.
 	c = dial(t, s)
-	send(t, c, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3")
+	send(t, c, "GET /1 HTTP/1.1\r\nHost: test\r\n\r\nGET /2 HTTP/1.1\r\nHost: test\r\n\r\nGET /3")
 	check(t, c.CloseWrite())
 	if got := readAll(t, c); got != ok+ok {
 		t.Errorf("after a half-close got %q, want two responses then EOF", got)
@@ -447,7 +447,7 @@ func TestHangUps(t *testing.T) {
 		func(c *net.TCPConn) { send(t, c, "GET / HTTP/1.1\r\nHo"); check(t, c.SetLinger(0)); c.Close() },
 		func(c *net.TCPConn) {
 			before := s.writeWaits.Load()
-			go func() { _, _ = c.Write(bytes.Repeat([]byte("GET / HTTP/1.1\r\n\r\n"), 200_000)) }() // 14 MB of responses; ends with the close below
+			go func() { _, _ = c.Write(bytes.Repeat([]byte("GET / HTTP/1.1\r\nHost: test\r\n\r\n"), 200_000)) }() // 14 MB of responses; ends with the close below
 			waitFor(t, "waiting for Writable", func() bool { return s.writeWaits.Load() > before })
 			c.Close()
 		},
@@ -458,7 +458,7 @@ func TestHangUps(t *testing.T) {
 
 	// Still serving.
 	c = dial(t, s)
-	send(t, c, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+	send(t, c, "GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
 	if got := readAll(t, c); got != okClose {
 		t.Errorf("after the hang-ups got %q", got)
 	}
@@ -475,7 +475,7 @@ func TestSlowReader(t *testing.T) {
 	c := dial(t, s)
 	writeErr := make(chan error, 1)
 	go func() {
-		req := []byte("GET / HTTP/1.1\r\n\r\n")
+		req := []byte("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
 		_, err := c.Write(bytes.Repeat(req, requests))
 		writeErr <- err
 	}()
@@ -512,13 +512,13 @@ func TestShutdownClosesEverything(t *testing.T) {
 		c := dial(t, s)
 		switch i % 3 {
 		case 0: // idle after a request
-			send(t, c, "GET / HTTP/1.1\r\n\r\n")
+			send(t, c, "GET / HTTP/1.1\r\nHost: test\r\n\r\n")
 			_, err := io.ReadFull(c, make([]byte, len(ok)))
 			check(t, err)
 		case 1: // mid-request
 			send(t, c, "GET / HTTP/1.1\r\n")
 		case 2: // a backlog of unread responses
-			go func() { _, _ = c.Write(bytes.Repeat([]byte("GET / HTTP/1.1\r\n\r\n"), 100_000)) }() // ends with Shutdown
+			go func() { _, _ = c.Write(bytes.Repeat([]byte("GET / HTTP/1.1\r\nHost: test\r\n\r\n"), 100_000)) }() // ends with Shutdown
 		}
 		clients = append(clients, c)
 	}

@@ -152,11 +152,14 @@ func roundTrips(conns []net.Conn, n int) error {
 // dumpCases are the requests of -dump. Each ends with one the server must
 // answer by closing, so that everything it sends is read.
 var dumpCases = []string{
-	"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\nGET /c HTTP/1.1\r\nConnection: close\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\nGET /c HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
 	"GET / HTTP/1.0\r\n\r\n",
+	"HEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\n\r\n", // no Host
 	"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
-	"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n",
 	"GET / HTTP/1.1\r\nHost: a\r\n\r\nnot a request\r\n\r\n",
+	"GET / HTTP/1.1\nHost: a\n\n",
+	"GET / HTTP/2.0\r\n\r\n",
 }
 
 func dumpResponses(addr string, w io.Writer) error {

@@ -28,11 +28,11 @@ func TestServe(t *testing.T) {
 	get := "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 	for _, c := range []struct{ name, send, want string }{
 		{"keep-alive, pipelined, split, then close",
-			get + get + get[:10] + "|" + get[10:] + "GET /x HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n",
+			get + get + get[:10] + "|" + get[10:] + "GET /x HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, close\r\n\r\n",
 			ok + ok + ok + okClose},
 		{"HTTP/1.0 closes", "GET / HTTP/1.0\r\n\r\n", okClose},
 		{"POST", "POST / HTTP/1.1\r\nHost: x\r\n\r\n",
-			"HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 19\r\nAllow: GET\r\nConnection: close\r\n\r\nonly GET is served\n"},
+			"HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 29\r\nAllow: GET, HEAD\r\nConnection: close\r\n\r\nonly GET and HEAD are served\n"},
 		{"malformed", get + "nonsense\r\n\r\n" + get,
 			ok + "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 18\r\nConnection: close\r\n\r\nmalformed request\n"},
 	} {
