@@ -22,6 +22,7 @@ package epoll
 import (
 	"errors"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -455,7 +456,8 @@ func WaitPath() string {
 var eintrRetries atomic.Uint64
 
 // testHookWaitCall, when a test sets it, is called before each system call
-// of a Wait with a non-zero timeout, so tests can count them.
+// of a Wait with a positive timeout (the non-blocking looks included), so
+// tests can count them.
 var testHookWaitCall func(*Poll)
 
 // Wait blocks until at least one event is ready or timeout has passed, and
@@ -472,6 +474,12 @@ var testHookWaitCall func(*Poll)
 // milliseconds on the epoll_pwait path (see WaitPath), so a short timeout
 // never becomes a busy loop. Signals do not end a Wait early: it retries
 // against the original deadline and never returns EINTR.
+//
+// Before it sleeps, a Wait with a positive timeout looks twice without
+// blocking, with a runtime.Gosched between the looks: an event loop whose
+// next event is microseconds away then rarely sleeps, and the runtime
+// rarely takes its P away while it does. It costs an idle wait two extra
+// system calls and a yield, a few hundred nanoseconds before the sleep.
 //
 // Several goroutines may call Wait on one Poll at once, each with its own
 // events slice (a slice must not be shared with a Wait in progress). An
@@ -512,17 +520,53 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 	return events[:n], nil
 }
 
+// pollsBeforeBlocking is how many non-blocking looks a blocking Wait takes,
+// with a runtime.Gosched between them, before it sleeps in the kernel. It is
+// a variable only so that BenchmarkBlockingWaitPingPong can measure the
+// path without them (0) in the same run.
+var pollsBeforeBlocking = 2
+
 // waitBlocking waits for events in buf[:slots] for up to timeout, which is
 // positive, or forever if it is maxTimeout or more. A signal's EINTR is
 // retried against the original deadline; Close ends the wait through its
 // eventfd.
+//
+// It looks without blocking first, yields once, looks again, and only then
+// blocks, as gnet's loop does. A goroutine that blocks in a system call
+// keeps its P; once the call outlasts a sysmon tick (20 µs to 10 ms) while
+// no P is idle, sysmon retakes the P and hands it to a spinning thread it
+// wakes with a futex, which finds nothing to run and sleeps again; the
+// waiter, woken, has lost its P and takes it back through the scheduler's
+// lock, and sysmon, having retaken something, keeps ticking every 20 µs.
+// An event loop whose next event is a few microseconds away paid that on
+// most waits; the two looks and the yield between them (a few hundred
+// nanoseconds) catch it instead. BENCHMARKS.md has the measurements.
 func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
 	forever := timeout >= maxTimeout
 	var start time.Time
 	if !forever {
 		start = time.Now()
 	}
+	for i := range pollsBeforeBlocking {
+		if i > 0 {
+			runtime.Gosched()
+		}
+		if testHookWaitCall != nil {
+			testHookWaitCall(p)
+		}
+		// A zero timeout cannot block, so the scheduler needn't be told.
+		n, _, errno := syscall.RawSyscall6(sysEpollPwait, uintptr(p.registry.epfd), uintptr(unsafe.Pointer(buf)), uintptr(slots), 0, 0, 0)
+		if errno != 0 || n > 0 {
+			return int(n), errno
+		}
+	}
 	remaining := timeout
+	if !forever {
+		// The yield may have run other goroutines for a while.
+		if remaining = timeout - time.Since(start); remaining <= 0 {
+			return 0, 0
+		}
+	}
 	for {
 		if testHookWaitCall != nil {
 			testHookWaitCall(p)

@@ -1,0 +1,221 @@
+package epoll
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+// echoPeerEnv makes TestEchoPeer the other end of echoRun: it is set, to
+// the round trips per connection, in the child process echoRun starts.
+const echoPeerEnv = "EPOLL_ECHO_PEER"
+
+// echoConns is the number of connections of echoRun, split over two loops.
+const echoConns = 16
+
+// BenchmarkBlockingWaitEcho measures what a blocking Wait costs two event
+// loops (GOMAXPROCS=2, a goroutine and a Poll each, Wait(Forever)) that
+// echo one byte at a time on 16 socket pairs to another process, which
+// sends the next byte on each as soon as the last came back: the shape of
+// an event-loop server under a load generator, every next event a few
+// microseconds away. looks=2 is Wait as it is (two non-blocking looks with
+// a runtime.Gosched between them before it blocks), looks=0 the Wait that
+// went straight into the blocking call; scripts/bench.sh runs them in
+// alternating processes (BENCH_ROUND odd puts looks=0 first). Per round
+// trip it reports the loops' process CPU time and its context switches
+// (getrusage; the peer process is not counted).
+func BenchmarkBlockingWaitEcho(b *testing.B) {
+	looks := []int{pollsBeforeBlocking, 0}
+	if r, _ := strconv.Atoi(os.Getenv("BENCH_ROUND")); r%2 == 1 {
+		looks[0], looks[1] = looks[1], looks[0]
+	}
+	for _, n := range looks {
+		b.Run("looks="+strconv.Itoa(n), func(b *testing.B) {
+			cpu, ctxsw := echoRun(b, n, max(1, b.N/echoConns))
+			b.ReportMetric(cpu, "cpu-ns/op")
+			b.ReportMetric(ctxsw, "ctxsw/op")
+		})
+	}
+}
+
+// The echo of BenchmarkBlockingWaitEcho completes every round trip on
+// every connection with both Wait paths, and the peer it runs is this
+// test in a child process.
+func TestEchoPeer(t *testing.T) {
+	if n, err := strconv.Atoi(os.Getenv(echoPeerEnv)); err == nil {
+		echoPeer(t, n)
+		return
+	}
+	for _, looks := range []int{pollsBeforeBlocking, 0} {
+		echoRun(t, looks, 50) // fails unless every connection saw 50 round trips and EOF
+	}
+}
+
+// echoPeer sends a byte on each inherited connection (fds 3 and up) and
+// the next one as soon as it comes back, n times, then closes the
+// connection. Like wrk it is one thread on one epoll instance, so that the
+// loops' next events come from outside their process, microseconds apart.
+func echoPeer(t *testing.T, n int) {
+	runtime.LockOSThread()
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := map[int32]int{}
+	var b [1]byte
+	for i := range echoConns {
+		fd := 3 + i
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)} //nolint:gosec // G115: fds are small
+		if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := syscall.Write(fd, b[:]); err != nil {
+			t.Fatal(err)
+		}
+		left[ev.Fd] = n
+	}
+	events := make([]syscall.EpollEvent, echoConns)
+	for len(left) > 0 {
+		k, err := syscall.EpollWait(epfd, events, -1)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range events[:k] {
+			fd := int(ev.Fd)
+			if m, err := syscall.Read(fd, b[:]); m != 1 || err != nil {
+				t.Fatalf("read: %d, %v", m, err)
+			}
+			if left[ev.Fd]--; left[ev.Fd] == 0 {
+				delete(left, ev.Fd)
+				syscall.Close(fd)
+				continue
+			}
+			if _, err := syscall.Write(fd, b[:]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// echoRun echoes n round trips on each of echoConns connections to a peer
+// process, with Waits that take looks non-blocking looks, and returns the
+// CPU time (ns) and context switches of this process per round trip.
+func echoRun(tb testing.TB, looks, n int) (cpuNs, ctxsw float64) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	saved := pollsBeforeBlocking
+	pollsBeforeBlocking = looks
+	defer func() { pollsBeforeBlocking = saved }()
+
+	var ours [echoConns]int
+	var theirs []*os.File
+	for i := range ours {
+		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := syscall.SetNonblock(fds[0], true); err != nil {
+			tb.Fatal(err)
+		}
+		ours[i] = fds[0]
+		closeOnCleanup(tb, fds[0])
+		theirs = append(theirs, os.NewFile(uintptr(fds[1]), "peer"))
+	}
+	polls := [2]*Poll{newPoll(tb), newPoll(tb)}
+	for i, fd := range ours {
+		register(tb, polls[i%2], fd, Token(fd), Readable|EdgeTriggered) //nolint:gosec // G115: fds are small
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestEchoPeer$") //nolint:gosec // G204: this test binary
+	cmd.Env = append(os.Environ(), echoPeerEnv+"="+strconv.Itoa(n))
+	cmd.ExtraFiles = theirs
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	for _, f := range theirs {
+		f.Close()
+	}
+
+	var before, after syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &before); err != nil {
+		tb.Fatal(err)
+	}
+	if b, ok := tb.(*testing.B); ok {
+		b.ResetTimer()
+	}
+	var wg sync.WaitGroup
+	trips := make([]int, 2)
+	errs := make([]error, 2)
+	for l, p := range polls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			trips[l], errs[l] = echoLoop(p, echoConns/2)
+		}()
+	}
+	wg.Wait()
+	if b, ok := tb.(*testing.B); ok {
+		b.StopTimer()
+	}
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &after); err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		tb.Fatalf("echo peer: %v\n%s", err, out.Bytes())
+	}
+	for _, err := range errs {
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if got := trips[0] + trips[1]; got != echoConns*n {
+		tb.Fatalf("looks=%d: %d round trips, want %d", looks, got, echoConns*n)
+	}
+	total := float64(echoConns * n)
+	cpu := after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano()
+	return float64(cpu) / total, float64(after.Nvcsw+after.Nivcsw-before.Nvcsw-before.Nivcsw) / total
+}
+
+// echoLoop echoes what arrives on p's connections until conns of them have
+// reached EOF, and returns the bytes echoed.
+func echoLoop(p *Poll, conns int) (int, error) {
+	events := make([]Event, 64)
+	var buf [64]byte
+	echoed := 0
+	for conns > 0 {
+		var err error
+		if events, err = p.Wait(events, Forever); err != nil {
+			return echoed, err
+		}
+		for _, ev := range events {
+			fd := uintptr(ev.Token())
+			n, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+			switch {
+			case errno == syscall.EAGAIN:
+				continue
+			case errno != 0:
+				return echoed, errno
+			case n == 0:
+				conns--
+				if err := p.Registry().Deregister(int(fd)); err != nil { //nolint:gosec // G115: fds are small
+					return echoed, err
+				}
+				continue
+			}
+			if w, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&buf[0])), n); errno != 0 || w != n {
+				return echoed, syscall.EIO
+			}
+			echoed += int(n)
+		}
+	}
+	return echoed, nil
+}
