@@ -16,6 +16,10 @@ import (
 // the round trips per connection, in the child process echoRun starts.
 const echoPeerEnv = "EPOLL_ECHO_PEER"
 
+// echoImpl names BenchmarkBlockingWaitEcho's two Waits, by whether they look
+// before blocking.
+var echoImpl = map[bool]string{true: "looks", false: "block"}
+
 // echoConns is the number of connections of echoRun, split over two loops.
 const echoConns = 16
 
@@ -24,10 +28,10 @@ const echoConns = 16
 // echo one byte at a time on 16 socket pairs to another process, which
 // sends the next byte on each as soon as the last came back: the shape of
 // an event-loop server under a load generator, every next event a few
-// microseconds away. looks=2 is Wait as it is (two non-blocking looks with
-// a runtime.Gosched between them before it blocks), looks=0 the Wait that
-// went straight into the blocking call; scripts/bench.sh runs them in
-// alternating processes (BENCH_ROUND odd puts looks=0 first). Per round
+// microseconds away. impl=looks is Wait as it is (a non-blocking look and
+// a runtime.Gosched before it blocks), impl=block the Wait that went
+// straight into the blocking call; scripts/bench.sh runs
+// them in alternating processes (BENCH_ROUND odd puts impl=block first). Per round
 // trip it reports the loops' process CPU time and its context switches
 // (getrusage; the peer process is not counted).
 func BenchmarkBlockingWaitEcho(b *testing.B) {
@@ -36,7 +40,7 @@ func BenchmarkBlockingWaitEcho(b *testing.B) {
 		looks[0], looks[1] = looks[1], looks[0]
 	}
 	for _, n := range looks {
-		b.Run("looks="+strconv.Itoa(n), func(b *testing.B) {
+		b.Run("impl="+echoImpl[n > 0], func(b *testing.B) {
 			cpu, ctxsw := echoRun(b, n, max(1, b.N/echoConns))
 			b.ReportMetric(cpu, "cpu-ns/op")
 			b.ReportMetric(ctxsw, "ctxsw/op")

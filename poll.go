@@ -475,11 +475,12 @@ var testHookWaitCall func(*Poll)
 // never becomes a busy loop. Signals do not end a Wait early: it retries
 // against the original deadline and never returns EINTR.
 //
-// Before it sleeps, a Wait with a positive timeout looks twice without
-// blocking, with a runtime.Gosched between the looks: an event loop whose
-// next event is microseconds away then rarely sleeps, and the runtime
-// rarely takes its P away while it does. It costs an idle wait two extra
-// system calls and a yield, a few hundred nanoseconds before the sleep.
+// Before it sleeps, a Wait with a positive timeout looks once without
+// blocking and then yields (runtime.Gosched), as gnet's loop does: an event
+// loop whose next event is microseconds away then sleeps less, and the
+// runtime no longer takes its P away while it sleeps (see BENCHMARKS.md).
+// It costs an idle wait one more system call and a yield, a few hundred
+// nanoseconds, before the sleep.
 //
 // Several goroutines may call Wait on one Poll at once, each with its own
 // events slice (a slice must not be shared with a Wait in progress). An
@@ -521,36 +522,36 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 }
 
 // pollsBeforeBlocking is how many non-blocking looks a blocking Wait takes,
-// with a runtime.Gosched between them, before it sleeps in the kernel. It is
-// a variable only so that BenchmarkBlockingWaitPingPong can measure the
-// path without them (0) in the same run.
-var pollsBeforeBlocking = 2
+// each followed by a runtime.Gosched, before it sleeps in the kernel. It is
+// a variable only so that BenchmarkBlockingWaitEcho can measure the path
+// without them (0) in the same run.
+var pollsBeforeBlocking = 1
 
 // waitBlocking waits for events in buf[:slots] for up to timeout, which is
 // positive, or forever if it is maxTimeout or more. A signal's EINTR is
 // retried against the original deadline; Close ends the wait through its
 // eventfd.
 //
-// It looks without blocking first, yields once, looks again, and only then
-// blocks, as gnet's loop does. A goroutine that blocks in a system call
-// keeps its P; once the call outlasts a sysmon tick (20 µs to 10 ms) while
-// no P is idle, sysmon retakes the P and hands it to a spinning thread it
-// wakes with a futex, which finds nothing to run and sleeps again; the
-// waiter, woken, has lost its P and takes it back through the scheduler's
-// lock, and sysmon, having retaken something, keeps ticking every 20 µs.
-// An event loop whose next event is a few microseconds away paid that on
-// most waits; the two looks and the yield between them (a few hundred
-// nanoseconds) catch it instead. BENCHMARKS.md has the measurements.
+// It looks without blocking first and yields once before it blocks, as
+// gnet's loop does. A goroutine blocked in a system call keeps its P until
+// sysmon retakes it: after 20 µs to 10 ms (sysmon's tick), or at once when
+// the goroutine has run for 10 ms without passing through the scheduler,
+// which an event loop that only ever blocks in system calls never does.
+// The retaken P goes to a thread woken with a futex, which finds nothing
+// to run and sleeps again; the waiter comes back without a P and takes one
+// through the scheduler's lock; and each retake keeps sysmon at its 20 µs
+// tick, so that the next long wait is retaken too. An event loop whose
+// next event is microseconds away paid that on many of its waits. The
+// look catches a ready event without telling the scheduler, and the yield
+// puts the loop through the scheduler before every sleep. BENCHMARKS.md
+// has the measurements.
 func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
 	forever := timeout >= maxTimeout
 	var start time.Time
 	if !forever {
 		start = time.Now()
 	}
-	for i := range pollsBeforeBlocking {
-		if i > 0 {
-			runtime.Gosched()
-		}
+	for range pollsBeforeBlocking {
 		if testHookWaitCall != nil {
 			testHookWaitCall(p)
 		}
@@ -559,6 +560,7 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 		if errno != 0 || n > 0 {
 			return int(n), errno
 		}
+		runtime.Gosched()
 	}
 	remaining := timeout
 	if !forever {
