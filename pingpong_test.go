@@ -223,3 +223,21 @@ func echoLoop(p *Poll, conns int) (int, error) {
 	}
 	return echoed, nil
 }
+
+// BenchmarkLifetime is what a call's lifetime costs alone: acquire and
+// release, the two atomic adds that keep Close from closing the epoll fd
+// under a Wait. It is most of what Wait(0) adds to the bare system call
+// (BENCHMARKS.md compares the two).
+func BenchmarkLifetime(b *testing.B) {
+	b.Run("impl=acquire+release", func(b *testing.B) {
+		l := newLifetime()
+		for range b.N {
+			if !l.acquire() {
+				b.Fatal("closed")
+			}
+			if l.release() {
+				b.Fatal("closed")
+			}
+		}
+	})
+}

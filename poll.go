@@ -200,13 +200,18 @@ func (l *lifetime) acquire() bool {
 	return true
 }
 
-func (l *lifetime) release() {
-	if l.state.Add(^uint64(0)) == closedBit {
+// release leaves a call and reports whether the lifetime was closed by
+// then, which Wait needs to know: the answer comes with the decrement,
+// without another load.
+func (l *lifetime) release() (closed bool) {
+	s := l.state.Add(^uint64(0))
+	if s == closedBit {
 		select {
 		case l.drained <- struct{}{}:
 		default: // Close has a wake-up pending already.
 		}
 	}
+	return s&closedBit != 0
 }
 
 func (l *lifetime) closed() bool { return l.state.Load()&closedBit != 0 }
@@ -507,9 +512,7 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 			n, errno = p.waitBlocking(buf, slots, timeout)
 		}
 	}
-	closed := r.life.closed()
-	r.life.release()
-	switch {
+	switch closed := r.life.release(); {
 	case closed:
 		return events, &OpError{Op: "wait", Fd: r.epfd, Err: ErrClosed}
 	case errno != 0:

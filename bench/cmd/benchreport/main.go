@@ -27,6 +27,7 @@ func main() {
 	statPkg := flag.String("benchstat-epoll", "", "benchstat output with this package as base column")
 	statCSV := flag.String("benchstat-epoll-csv", "", "the same as -benchstat-epoll, in benchstat's CSV format, for the p-values")
 	serverFile := flag.String("server", "", "server figures written by scripts/bench.sh")
+	echoFile := flag.String("echo", "", "raw `go test -bench BlockingWaitEcho` output of the root package, every round")
 	machineFile := flag.String("machine", "", "machine description written by scripts/bench.sh")
 	command := flag.String("command", "scripts/bench.sh", "the command that reproduces the run")
 	out := flag.String("o", "BENCHMARKS.md", "the file to write")
@@ -46,6 +47,11 @@ func main() {
 	var wake map[key]map[string][]float64
 	if *wakeFile != "" {
 		if wake, err = parseGo(*wakeFile); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if *echoFile != "" {
+		if echo, err = parseGo(*echoFile); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -305,6 +311,7 @@ func report(w io.Writer, s, wake samples, servers []serverRow, machine, statFloo
 		p("\n## Servers: cmd/evserver (this package, a loop per core) vs bench/cmd/gnetserver (gnet v2, multicore) vs bench/cmd/netserver (package net, goroutine per connection)\n\n")
 		serverTables(w, servers)
 	}
+	floorReport(w, s, servers, echo)
 
 	p("\n## benchstat, the floor as base\n\n```\n%s\n```\n", statFloor)
 	p("\n## benchstat, this package as base\n\n```\n%s\n```\n", statPkg)
