@@ -2,6 +2,7 @@ package epoll
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -41,7 +42,7 @@ func BenchmarkBlockingWaitEcho(b *testing.B) {
 	}
 	for _, n := range looks {
 		b.Run("impl="+echoImpl[n > 0], func(b *testing.B) {
-			cpu, ctxsw := echoRun(b, n, max(1, b.N/echoConns))
+			cpu, ctxsw := echoRun(b, n, max(1, b.N/echoConns), true)
 			b.ReportMetric(cpu, "cpu-ns/op")
 			b.ReportMetric(ctxsw, "ctxsw/op")
 		})
@@ -49,40 +50,55 @@ func BenchmarkBlockingWaitEcho(b *testing.B) {
 }
 
 // The echo of BenchmarkBlockingWaitEcho completes every round trip on
-// every connection with both Wait paths, and the peer it runs is this
-// test in a child process.
+// every connection with both Wait paths. The benchmark's peer is this test
+// in a child process; here the peer runs in this process, so that the test
+// also runs under qemu-user, which cannot exec a foreign binary without
+// binfmt_misc (scripts/bench.sh runs the benchmark natively).
 func TestEchoPeer(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv(echoPeerEnv)); err == nil {
-		echoPeer(t, n)
+		runtime.LockOSThread() // one thread, like wrk's
+		fds := make([]int, echoConns)
+		for i := range fds {
+			fds[i] = 3 + i // cmd.ExtraFiles
+		}
+		if err := echoPeer(fds, n); err != nil {
+			t.Fatal(err)
+		}
 		return
 	}
 	for _, looks := range []int{pollsBeforeBlocking, 0} {
-		echoRun(t, looks, 50) // fails unless every connection saw 50 round trips and EOF
+		echoRun(t, looks, 50, false) // fails unless every connection saw 50 round trips and EOF
 	}
 }
 
-// echoPeer sends a byte on each inherited connection (fds 3 and up) and
-// the next one as soon as it comes back, n times, then closes the
-// connection. Like wrk it is one thread on one epoll instance, so that the
-// loops' next events come from outside their process, microseconds apart.
-func echoPeer(t *testing.T, n int) {
-	runtime.LockOSThread()
+// echoPeer sends a byte on each of fds (blocking sockets) and the next one
+// as soon as it comes back, n times, then closes the fd. Like wrk it is
+// one epoll instance, so that in a child process the loops' next events
+// come from outside their process, microseconds apart.
+func echoPeer(fds []int, n int) error {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
+	defer syscall.Close(epfd)
 	left := map[int32]int{}
+	for _, fd := range fds {
+		left[int32(fd)] = n //nolint:gosec // G115: fds are small
+	}
+	defer func() {
+		for fd := range left {
+			syscall.Close(int(fd)) // after an error: the loops see EOF and stop
+		}
+	}()
 	var b [1]byte
-	for i := range echoConns {
-		fd := 3 + i
+	for _, fd := range fds {
 		ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)} //nolint:gosec // G115: fds are small
 		if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if _, err := syscall.Write(fd, b[:]); err != nil {
-			t.Fatal(err)
+			return err
 		}
-		left[ev.Fd] = n
 	}
 	events := make([]syscall.EpollEvent, echoConns)
 	for len(left) > 0 {
@@ -91,12 +107,12 @@ func echoPeer(t *testing.T, n int) {
 			continue
 		}
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		for _, ev := range events[:k] {
 			fd := int(ev.Fd)
 			if m, err := syscall.Read(fd, b[:]); m != 1 || err != nil {
-				t.Fatalf("read: %d, %v", m, err)
+				return fmt.Errorf("peer read: %d, %v", m, err)
 			}
 			if left[ev.Fd]--; left[ev.Fd] == 0 {
 				delete(left, ev.Fd)
@@ -104,23 +120,24 @@ func echoPeer(t *testing.T, n int) {
 				continue
 			}
 			if _, err := syscall.Write(fd, b[:]); err != nil {
-				t.Fatal(err)
+				return err
 			}
 		}
 	}
+	return nil
 }
 
-// echoRun echoes n round trips on each of echoConns connections to a peer
-// process, with Waits that take looks non-blocking looks, and returns the
-// CPU time (ns) and context switches of this process per round trip.
-func echoRun(tb testing.TB, looks, n int) (cpuNs, ctxsw float64) {
+// echoRun echoes n round trips on each of echoConns connections to a peer,
+// in a child process if child is set, else in a goroutine, with Waits that
+// take looks non-blocking looks, and returns the CPU time (ns) and context
+// switches of this process per round trip.
+func echoRun(tb testing.TB, looks, n int, child bool) (cpuNs, ctxsw float64) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	saved := pollsBeforeBlocking
 	pollsBeforeBlocking = looks
 	defer func() { pollsBeforeBlocking = saved }()
 
-	var ours [echoConns]int
-	var theirs []*os.File
+	var ours, theirs [echoConns]int
 	for i := range ours {
 		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -131,22 +148,31 @@ func echoRun(tb testing.TB, looks, n int) (cpuNs, ctxsw float64) {
 		}
 		ours[i] = fds[0]
 		closeOnCleanup(tb, fds[0])
-		theirs = append(theirs, os.NewFile(uintptr(fds[1]), "peer"))
+		theirs[i] = fds[1] // the peer's to close
 	}
 	polls := [2]*Poll{newPoll(tb), newPoll(tb)}
 	for i, fd := range ours {
 		register(tb, polls[i%2], fd, Token(fd), Readable|EdgeTriggered) //nolint:gosec // G115: fds are small
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestEchoPeer$") //nolint:gosec // G204: this test binary
-	cmd.Env = append(os.Environ(), echoPeerEnv+"="+strconv.Itoa(n))
-	cmd.ExtraFiles = theirs
+	peerErr := make(chan error, 1)
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	for _, f := range theirs {
-		f.Close()
+	if child {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestEchoPeer$") //nolint:gosec // G204: this test binary
+		cmd.Env = append(os.Environ(), echoPeerEnv+"="+strconv.Itoa(n))
+		for _, fd := range theirs {
+			cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(fd), "peer")) //nolint:gosec // G115: fds are small
+		}
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Start()
+		for _, f := range cmd.ExtraFiles {
+			f.Close() // the child has them; the loops see EOF when it closes them
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		go func() { peerErr <- cmd.Wait() }()
+	} else {
+		go func() { peerErr <- echoPeer(theirs[:], n) }()
 	}
 
 	var before, after syscall.Rusage
@@ -173,7 +199,7 @@ func echoRun(tb testing.TB, looks, n int) (cpuNs, ctxsw float64) {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &after); err != nil {
 		tb.Fatal(err)
 	}
-	if err := cmd.Wait(); err != nil {
+	if err := <-peerErr; err != nil {
 		tb.Fatalf("echo peer: %v\n%s", err, out.Bytes())
 	}
 	for _, err := range errs {
