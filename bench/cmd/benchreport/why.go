@@ -66,7 +66,10 @@ sysmon slow, which is why the time the looks buy is not the point.
 positive timeout now makes one non-blocking ` + "`epoll_pwait`" + ` (` + "`RawSyscall6`" + `, timeout 0) and, if
 nothing is ready, calls ` + "`runtime.Gosched()`" + ` once, then blocks as before (deadline, signals, Close and
 0 allocs unchanged). The trade: an idle wait makes one more system call and a yield, a few hundred
-nanoseconds before it sleeps; a Wait with a short timeout counts them against its deadline.
+nanoseconds before it sleeps; a Wait with a short timeout counts them against its deadline. In the
+fixed-work run (100,000 requests, one at a time on each of 100 connections from a Go client, load 5.7-5.8)
+the look is mostly empty: system calls per request went from 2.41 to 2.57 (epoll_pwait +0.26, nanosleep
+−0.08, futex −0.02), against gnet's 2.60 and the C floor's 2.33.
 BenchmarkBlockingWaitEcho below shows it on the package alone, and cmd/evserver needed no change.
 
 **Where the C floor still wins**: it has no runtime, so its threads sleep in ` + "`epoll_wait`" + ` every time
