@@ -79,11 +79,14 @@ system call and the scheduler's bookkeeping around the sleeps; the flame graphs 
 
 **Wait(0)**: what it adds to the bare ` + "`RawSyscall6(epoll_pwait)`" + ` is the lifetime's two atomic adds
 (acquire and release, which keep Close from closing the fd under a running Wait), a check of the closed
-bit that now comes with the second add (` + "`release`" + ` returns it), the slice's capacity and one load of the
-Wakers. BenchmarkLifetime measures the two adds alone; on this machine (a virtualised Xeon, where a locked
-add costs about 13-15 ns) they are the whole difference, so the 1.05× target would need a lifetime
-without a locked instruction per call, which Close's guarantee (never close the number under a call) rules
-out in Go, whose atomic stores are locked exchanges on amd64.
+bit that now comes with the second add (` + "`release`" + ` returns it instead of a separate load), the slice's
+capacity, one load of the Wakers, and a function call whose frame keeps the arguments across the system
+call. Measured by hand (6 alternated rounds, load 11.8-12.2): 1.035-1.151×, median 1.11×, about 25 ns;
+BenchmarkLifetime put the two adds alone at 13 ns in that run and a standalone pair of locked adds at
+25-31 ns in another, so on this virtualised Xeon the adds are half or more of the gap. The 1.05× target
+(about 10 ns here) would need a lifetime without a locked instruction per call, which Close's guarantee
+(never close the number under a running call) rules out in Go, whose atomic stores are locked exchanges on
+amd64. The target row above gives this run's figures.
 `
 
 // flameGraphs links the pictures scripts/flamegraph.sh draws.
