@@ -53,10 +53,10 @@ Go's execution trace of the same server (a copy of cmd/evserver that runs ` + "`
 second under wrk -t2 -c100, load 7.0; ` + "`go tool trace -d=parsed`" + `, state transitions counted):
 before, 9,490 blocking waits, 2,401 of them ended without their P (Syscall→Runnable), 4,045 P stops and
 as many starts (retaken, handed to a woken thread, left idle), 104 forced preemptions; now, 38,814 blocking
-waits (each after a Gosched), none ended without its P, under 10 P stops.
+waits (each after a Gosched), 2 ended without their P, 1 P stop.
 
 What does not help, measured the same way (100 connections, load 4.6-5.9; per request retake calls,
-handoffp, CPU µs): one non-blocking look and then block, without the yield, 0.022-0.043, 0.010-0.012,
+handoffp, CPU µs): one non-blocking look and then block, without the yield, 0.022-0.043, 0.009-0.012,
 3.6-5.7 µs; a 3 µs spin instead of the yield, 0.020-0.036, 0.009-0.011; ` + "`sched_yield(2)`" + ` instead, 0.011,
 0.001, but 0.26 context switches per request; ` + "`runtime.Gosched`" + ` on every 64th wait only (less often than
 every 10 ms at this rate) 0.018-0.038, 0.006-0.010. Only a pass through Go's scheduler before each sleep keeps
