@@ -22,6 +22,7 @@ package epoll
 import (
 	"errors"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -199,13 +200,18 @@ func (l *lifetime) acquire() bool {
 	return true
 }
 
-func (l *lifetime) release() {
-	if l.state.Add(^uint64(0)) == closedBit {
+// release leaves a call and reports whether the lifetime was closed by
+// then, which Wait needs to know: the answer comes with the decrement,
+// without another load.
+func (l *lifetime) release() (closed bool) {
+	s := l.state.Add(^uint64(0))
+	if s == closedBit {
 		select {
 		case l.drained <- struct{}{}:
 		default: // Close has a wake-up pending already.
 		}
 	}
+	return s&closedBit != 0
 }
 
 func (l *lifetime) closed() bool { return l.state.Load()&closedBit != 0 }
@@ -587,7 +593,8 @@ func WaitPath() string {
 var eintrRetries atomic.Uint64
 
 // testHookWaitCall, when a test sets it, is called before each system call
-// of a Wait with a non-zero timeout, so tests can count them.
+// of a Wait with a positive timeout (the non-blocking looks included), so
+// tests can count them.
 var testHookWaitCall func(*Poll)
 
 // Wait blocks until at least one event is ready or timeout has passed, and
@@ -604,6 +611,13 @@ var testHookWaitCall func(*Poll)
 // milliseconds on the epoll_pwait path (see WaitPath), so a short timeout
 // never becomes a busy loop. Signals do not end a Wait early: it retries
 // against the original deadline and never returns EINTR.
+//
+// Before it sleeps, a Wait with a positive timeout looks once without
+// blocking and then yields (runtime.Gosched), as gnet's loop does: an event
+// loop whose next event is microseconds away then sleeps less, and the
+// runtime no longer takes its P away while it sleeps (see BENCHMARKS.md).
+// It costs an idle wait one more system call and a yield, a few hundred
+// nanoseconds, before the sleep.
 //
 // Several goroutines may call Wait on one Poll at once, each with its own
 // events slice (a slice must not be shared with a Wait in progress). An
@@ -630,9 +644,7 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 			n, errno = p.waitBlocking(buf, slots, timeout)
 		}
 	}
-	closed := r.life.closed()
-	r.life.release()
-	switch {
+	switch closed := r.life.release(); {
 	case closed:
 		return events, &OpError{Op: "wait", Fd: r.epfd, Err: ErrClosed}
 	case errno != 0:
@@ -644,17 +656,54 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 	return events[:n], nil
 }
 
+// pollsBeforeBlocking is how many non-blocking looks a blocking Wait takes,
+// each followed by a runtime.Gosched, before it sleeps in the kernel. It is
+// a variable only so that BenchmarkBlockingWaitEcho can measure the path
+// without them (0) in the same run.
+var pollsBeforeBlocking = 1
+
 // waitBlocking waits for events in buf[:slots] for up to timeout, which is
 // positive, or forever if it is maxTimeout or more. A signal's EINTR is
 // retried against the original deadline; Close ends the wait through its
 // eventfd.
+//
+// It looks without blocking first and yields once before it blocks, as
+// gnet's loop does. A goroutine blocked in a system call keeps its P until
+// sysmon retakes it: after 20 µs to 10 ms (sysmon's tick), or at once when
+// the goroutine has run for 10 ms without passing through the scheduler,
+// which an event loop that only ever blocks in system calls never does.
+// The retaken P goes to a thread woken with a futex, which finds nothing
+// to run and sleeps again; the waiter comes back without a P and takes one
+// through the scheduler's lock; and each retake keeps sysmon at its 20 µs
+// tick, so that the next long wait is retaken too. An event loop whose
+// next event is microseconds away paid that on many of its waits. The
+// look catches a ready event without telling the scheduler, and the yield
+// puts the loop through the scheduler before every sleep. BENCHMARKS.md
+// has the measurements.
 func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
 	forever := timeout >= maxTimeout
 	var start time.Time
 	if !forever {
 		start = time.Now()
 	}
+	for range pollsBeforeBlocking {
+		if testHookWaitCall != nil {
+			testHookWaitCall(p)
+		}
+		// A zero timeout cannot block, so the scheduler needn't be told.
+		n, _, errno := syscall.RawSyscall6(sysEpollPwait, uintptr(p.registry.epfd), uintptr(unsafe.Pointer(buf)), uintptr(slots), 0, 0, 0)
+		if errno != 0 || n > 0 {
+			return int(n), errno
+		}
+		runtime.Gosched()
+	}
 	remaining := timeout
+	if !forever {
+		// The yield may have run other goroutines for a while.
+		if remaining = timeout - time.Since(start); remaining <= 0 {
+			return 0, 0
+		}
+	}
 	for {
 		if testHookWaitCall != nil {
 			testHookWaitCall(p)

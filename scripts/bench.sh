@@ -6,17 +6,22 @@
 #     benchstat;
 #   - the Waker under a storm of Wakes from 8 goroutines (the root
 #     package's BenchmarkWakeStorm), coalescing against one write per Wake;
+#   - a blocking Wait with and without its non-blocking looks (the root
+#     package's BenchmarkBlockingWaitEcho), alternated in BENCH_ROUNDS
+#     processes;
 #   - cmd/evserver (this package, a loop per core) vs bench/cmd/gnetserver
 #     (gnet v2, multicore) vs bench/cmd/netserver (package net, goroutine
-#     per connection), all speaking the same bytes: wrk at 100, 1,000 and
-#     IDLE_CONNS connections, the order of the servers rotated each round;
+#     per connection) vs bench/cfloor (the floor: C, an epoll thread per
+#     core, built here with gcc), all speaking the same bytes: wrk --latency
+#     at 100, 1,000 and IDLE_CONNS connections, the order of the servers
+#     rotated each round, with each server's CPU time and context switches;
 #     system calls per request (perf stat) on SYSCALL_REQUESTS requests;
 #     resident memory with IDLE_CONNS idle keep-alive connections.
-# Installs what it needs (wrk and linux-perf from Debian, benchstat from the
-# Go module proxy), exits non-zero on any failure, and takes about 9
+# Installs what it needs (wrk, linux-perf and gcc from Debian, benchstat from
+# the Go module proxy), exits non-zero on any failure, and takes about 10
 # minutes on a 2-core machine with the defaults. Usage: scripts/bench.sh
 # Knobs (environment): BENCH_ROUNDS (12), BENCH_TIME (150ms), WRK_DURATION
-# (5s), WRK_ROUNDS (6), IDLE_CONNS (10000), SYSCALL_REQUESTS (100000),
+# (5s), WRK_ROUNDS (4), IDLE_CONNS (10000), SYSCALL_REQUESTS (100000),
 # BENCH_OUT (BENCHMARKS.md), BENCH_KEEP (unset: a directory to keep
 # benchreport's inputs in, to rerun or compare it on the same run).
 set -euo pipefail
@@ -26,10 +31,10 @@ export DEBIAN_FRONTEND=noninteractive
 rounds=${BENCH_ROUNDS:-12}
 benchtime=${BENCH_TIME:-150ms}
 wrk_duration=${WRK_DURATION:-5s}
-wrk_rounds=${WRK_ROUNDS:-6}
+wrk_rounds=${WRK_ROUNDS:-4}
 idle_conns=${IDLE_CONNS:-10000}
 syscall_requests=${SYSCALL_REQUESTS:-100000}
-servers=(evserver gnetserver netserver)
+servers=(evserver gnetserver netserver cfloor)
 out=${BENCH_OUT:-BENCHMARKS.md}
 start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -41,6 +46,7 @@ step "install tools"
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v perf >/dev/null || missing+=(linux-perf)
+command -v gcc >/dev/null || missing+=(gcc libc6-dev) # the C floor: never skipped
 if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
@@ -69,6 +75,7 @@ go test -c -o "$tmp/wake.test" .
 	go build -o "$tmp/idleconns" ./cmd/idleconns
 	go build -o "$tmp/benchreport" ./cmd/benchreport
 )
+gcc -O2 -Wall -Wextra -Werror -Wno-format-nonliteral -pthread -o "$tmp/cfloor" bench/cfloor/cfloor.c
 
 # Every fd the hard limit allows: wrk with 1,000 connections and the servers
 # with IDLE_CONNS need them. (Go programs raise their own soft limit.)
@@ -97,6 +104,13 @@ for ((r = 0; r < rounds; r++)); do
 	cat "$tmp/round.txt" >>"$tmp/wake.txt"
 done
 grep WakeStorm "$tmp/wake.txt"
+step "blocking Wait, echo to another process: $rounds rounds, impl=looks and impl=block alternated"
+for ((r = 0; r < rounds; r++)); do
+	BENCH_ROUND=$r "$tmp/wake.test" -test.run='^$' -test.bench='BlockingWaitEcho|Lifetime' -test.benchtime=200000x -test.count=1 >"$tmp/round.txt" ||
+		{ cat "$tmp/round.txt"; die "BlockingWaitEcho failed in round $((r + 1))"; }
+	cat "$tmp/round.txt" >>"$tmp/echo.txt"
+done
+grep BlockingWaitEcho "$tmp/echo.txt"
 "$benchstat" -filter '.unit:(ns/op OR cpu-ns/op OR ns/event)' -col '/impl@(raw epoll syscall unix)' "$tmp/go.txt" >"$tmp/stat-floor.txt"
 "$benchstat" -filter '.unit:(ns/op OR cpu-ns/op OR ns/event)' -col '/impl@(epoll raw syscall unix)' "$tmp/go.txt" >"$tmp/stat-epoll.txt"
 "$benchstat" -format csv -filter '.unit:(ns/op OR cpu-ns/op OR ns/event)' -col '/impl@(epoll raw syscall unix)' "$tmp/go.txt" >"$tmp/stat-epoll.csv" 2>/dev/null
@@ -128,6 +142,13 @@ stop_server() {
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
+# us converts a wrk latency (123.45us, 1.20ms, 2.00s) to microseconds.
+us() {
+	awk -v v="$1" 'BEGIN {
+		if (v ~ /us$/) f = 1; else if (v ~ /ms$/) f = 1000; else if (v ~ /m$/) f = 60e6; else if (v ~ /s$/) f = 1e6; else exit 1
+		sub(/[a-z]+$/, "", v); print v * f }' || die "wrk latency '$1' not understood"
+}
+
 step "servers speak the same protocol, byte for byte"
 for s in "${servers[@]}"; do
 	start_server "$s"
@@ -137,23 +158,24 @@ for s in "${servers[@]}"; do
 done
 head -6 "$tmp/evserver.resp"
 
-# A multiple of 3 rounds puts each server in each place of the order
-# equally often.
+# A multiple of ${#servers[@]} rounds puts each server in each place of the
+# order equally often.
 step "wrk: $wrk_rounds rounds of $wrk_duration at 100, 1000 and $idle_conns connections; load $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$tmp/server.txt"
 for ((r = 1; r <= wrk_rounds; r++)); do
 	for conns in 100 1000 "$idle_conns"; do
-		order=("${servers[@]:r%3}" "${servers[@]:0:r%3}")
+		k=$((r % ${#servers[@]}))
+		order=("${servers[@]:k}" "${servers[@]:0:k}")
 		for s in "${order[@]}"; do
 			start_server "$s"
-			if ! wrk -t2 -c"$conns" -d"$wrk_duration" "http://$addr/" >"$tmp/wrk.txt" 2>&1; then
+			if ! wrk -t2 -c"$conns" -d"$wrk_duration" --latency "http://$addr/" >"$tmp/wrk.txt" 2>&1; then
 				# Seen once at 10,000 connections on a loaded machine:
 				# a refused connect. Once more on a fresh server, then fail.
 				cat "$tmp/wrk.txt" "$tmp/$s.err"
 				stop_server
 				sleep 2
 				start_server "$s"
-				wrk -t2 -c"$conns" -d"$wrk_duration" "http://$addr/" >"$tmp/wrk.txt" 2>&1 ||
+				wrk -t2 -c"$conns" -d"$wrk_duration" --latency "http://$addr/" >"$tmp/wrk.txt" 2>&1 ||
 					{ cat "$tmp/wrk.txt" "$tmp/$s.err"; die "wrk failed twice against $s at $conns connections"; }
 			fi
 			kill -0 "$pid" 2>/dev/null || die "$s died under wrk"
@@ -161,15 +183,20 @@ for ((r = 1; r <= wrk_rounds; r++)); do
 			# request is steadier than req/s while other work shares the
 			# machine.
 			read -r user_ticks sys_ticks < <(awk '{print $14, $15}' "/proc/$pid/stat")
+			# Every time a thread of the server went to sleep or was
+			# preempted, over its whole life (start-up adds a few).
+			ctxsw=$(cat /proc/"$pid"/task/*/status | awk '/^(non)?voluntary_ctxt_switches:/ {n += $2} END {print n}')
 			stop_server
 			requests=$(awk '/ requests in / {print $1}' "$tmp/wrk.txt")
 			rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
 			[ -n "$rps" ] || { cat "$tmp/wrk.txt"; die "no Requests/sec from wrk"; }
 			errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$tmp/wrk.txt")
 			non2xx=$(awk '/Non-2xx/ {print $NF}' "$tmp/wrk.txt")
+			p50=$(awk '$1 == "50%" {print $2}' "$tmp/wrk.txt")
+			p99=$(awk '$1 == "99%" {print $2}' "$tmp/wrk.txt")
 			echo "wrk server=$s conns=$conns round=$r rps=$rps errors=${errors:-0} non2xx=${non2xx:-0}" \
 				"requests=$requests cpu_ticks=$((user_ticks + sys_ticks)) user_ticks=$user_ticks sys_ticks=$sys_ticks" \
-				"clk_tck=$(getconf CLK_TCK) load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$tmp/server.txt"
+				"clk_tck=$(getconf CLK_TCK) ctxsw=$ctxsw p50_us=$(us "$p50") p99_us=$(us "$p99") load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$tmp/server.txt"
 		done
 	done
 done
@@ -179,7 +206,7 @@ done
 # SYSCALL_REQUESTS requests.
 step "system calls per request: $syscall_requests requests over 100 connections, one at a time on each"
 events=raw_syscalls:sys_enter
-for sc in read write writev epoll_wait epoll_pwait epoll_pwait2 epoll_ctl futex nanosleep sched_yield; do
+for sc in read write writev sendto epoll_wait epoll_pwait epoll_pwait2 epoll_ctl futex nanosleep sched_yield; do
 	events+=,syscalls:sys_enter_$sc
 done
 for s in "${servers[@]}"; do
@@ -225,7 +252,7 @@ step "write $out"
 	if [ -s "$tmp/nofile.txt" ]; then echo "100k idle fds: $(cat "$tmp/nofile.txt")"; fi
 	echo "wrk:          $(wrk -v 2>&1 | head -1 | cut -c1-60); -t2, $wrk_duration per run, $wrk_rounds rounds"
 } >"$tmp/machine.txt"
-"$tmp/benchreport" -go "$tmp/go.txt" -wake "$tmp/wake.txt" -benchstat-floor "$tmp/stat-floor.txt" -benchstat-epoll "$tmp/stat-epoll.txt" -benchstat-epoll-csv "$tmp/stat-epoll.csv" \
+"$tmp/benchreport" -go "$tmp/go.txt" -wake "$tmp/wake.txt" -echo "$tmp/echo.txt" -benchstat-floor "$tmp/stat-floor.txt" -benchstat-epoll "$tmp/stat-epoll.txt" -benchstat-epoll-csv "$tmp/stat-epoll.csv" \
 	-server "$tmp/server.txt" -machine "$tmp/machine.txt" -command "scripts/bench.sh" -o "$out"
 [ -z "${BENCH_KEEP:-}" ] || { mkdir -p "$BENCH_KEEP" && cp "$tmp"/*.txt "$tmp"/*.csv "$BENCH_KEEP/"; }
 step "done: $out written"

@@ -23,6 +23,7 @@ func main() {
 	statPkg := flag.String("benchstat-epoll", "", "benchstat output with this package as base column")
 	statCSV := flag.String("benchstat-epoll-csv", "", "the same as -benchstat-epoll, in benchstat's CSV format, for the p-values")
 	serverFile := flag.String("server", "", "server figures written by scripts/bench.sh")
+	echoFile := flag.String("echo", "", "raw `go test -bench BlockingWaitEcho` output of the root package, every round")
 	machineFile := flag.String("machine", "", "machine description written by scripts/bench.sh")
 	command := flag.String("command", "scripts/bench.sh", "the command that reproduces the run")
 	out := flag.String("o", "BENCHMARKS.md", "the file to write")
@@ -42,6 +43,11 @@ func main() {
 	var wake map[key]map[string][]float64
 	if *wakeFile != "" {
 		if wake, err = parseGo(*wakeFile); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if *echoFile != "" {
+		if echo, err = parseGo(*echoFile); err != nil {
 			log.Fatal(err)
 		}
 	}

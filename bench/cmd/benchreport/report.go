@@ -80,6 +80,7 @@ func report(w io.Writer, s, wake samples, servers []serverRow, machine, statFloo
 		p("\n## Servers: cmd/evserver (this package, a loop per core) vs bench/cmd/gnetserver (gnet v2, multicore) vs bench/cmd/netserver (package net, goroutine per connection)\n\n")
 		serverTables(w, servers)
 	}
+	floorReport(w, s, servers, echo)
 
 	p("\n## benchstat, the floor as base\n\n```\n%s\n```\n", statFloor)
 	p("\n## benchstat, this package as base\n\n```\n%s\n```\n", statPkg)
