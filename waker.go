@@ -1,5 +1,35 @@
 package epoll
 
+// How Wakes coalesce, the one rule of this file:
+//
+// A Waker is an eventfd registered edge-triggered, so the kernel turns any
+// number of writes before a Wait into one event, which the Wait receives
+// with no extra system call. Wakes also skip the write itself when one is
+// already pending: the Wake that moves pending from false to true writes,
+// and until Wait clears pending, later Wakes return at once, because the
+// pending write's event is still to reach the Wait's caller, who will see
+// whatever those Wakes' callers did before them. (The Load before the CAS
+// keeps a storm of Wakes reading a shared cache line instead of fighting
+// over it.) A write that fails clears pending again: no event is coming,
+// so the next Wake must write.
+//
+// Wait clears pending (wakerSet.rearm) after the kernel has returned
+// events and before it hands them to its caller; the order is what keeps a
+// wake from being lost:
+//
+//   - Cleared after the return from the kernel: every write made before the
+//     clear was either reported by this return, or is still in the kernel's
+//     ready list for the next Wait. A Wake after the clear writes anew.
+//   - Cleared before the caller handles the events: a Wake that found the
+//     flag set did its work (queued a task, say) before the clear, so the
+//     caller, handling events after it, sees that work. Clearing after
+//     handling would let such a Wake slip in between the caller's last look
+//     at its queue and the clear: it would write nothing, and its task
+//     would wait for some later, unrelated event.
+//
+// A clear on a return that did not include the Waker's event, while its
+// write is still to come, only costs a later Wake a redundant write.
+
 import (
 	"errors"
 	"slices"
@@ -15,11 +45,7 @@ type Waker struct {
 	fd       int
 	registry *Registry
 	life     lifetime
-	// pending is set by the Wake that writes the eventfd and cleared by
-	// Wait once the kernel has returned events: while it is set, a write
-	// is on its way or its event not yet handed to the caller, so later
-	// Wakes need none of their own.
-	pending atomic.Bool
+	pending  atomic.Bool // a write is on its way or its event not yet handed over: see the top of the file
 }
 
 // NewWaker creates a Waker registered with r under token t.
@@ -59,22 +85,18 @@ func NewWaker(r *Registry, t Token) (*Waker, error) {
 //	mu.Unlock()
 func (w *Waker) Wake() error {
 	if !w.life.acquire() {
-		return &OpError{Op: "wake", Fd: w.fd, Err: ErrClosed}
+		return &OpError{Op: "wake", Fd: w.life.fdOf(w.fd), Err: ErrClosed}
 	}
 	defer w.life.release()
 	if w.registry.life.closed() {
 		return &OpError{Op: "wake", Fd: w.fd, Err: ErrClosed}
 	}
-	// A Wake that finds one pending makes no system call: the pending
-	// one's event is still to be handed to the Wait's caller, who will
-	// see whatever this Wake's caller did before it. The Load first keeps
-	// a storm of Wakes reading a shared cache line instead of fighting
-	// over it with CAS.
+	// Coalesce with a pending Wake (see the top of the file).
 	if w.pending.Load() || !w.pending.CompareAndSwap(false, true) {
 		return nil
 	}
 	if err := writeEventfd(w.fd); err != nil {
-		w.pending.Store(false) // no event is coming: let the next Wake try
+		w.pending.Store(false)
 		return err
 	}
 	return nil
@@ -133,21 +155,8 @@ func (s *wakerSet) remove(w *Waker) {
 }
 
 // rearm clears every Waker's pending flag. Wait calls it after the kernel
-// has returned events and before it hands them to its caller; the order is
-// what keeps a wake from being lost:
-//
-//   - Cleared after the return from the kernel: every write made before the
-//     clear was either reported by this return, or is still in the kernel's
-//     ready list for the next Wait. A Wake after the clear writes anew.
-//   - Cleared before the caller handles the events: a Wake that found the
-//     flag set did its work (queued a task, say) before the clear, so the
-//     caller, handling events after it, sees that work. Clearing after
-//     handling would let such a Wake slip in between the caller's last look
-//     at its queue and the clear: it would write nothing, and its task
-//     would wait for some later, unrelated event.
-//
-// A clear on a return that did not include the Waker's event, while its
-// write is still to come, only costs a later Wake a redundant write.
+// has returned events and before it hands them to its caller, an order
+// explained at the top of the file.
 func (s *wakerSet) rearm() {
 	list := s.list.Load()
 	if list == nil {
