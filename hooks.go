@@ -1,12 +1,13 @@
 package epoll
 
-import "sync/atomic"
+import "syscall"
 
-// eintrRetries counts waits interrupted by a signal and retried; tests use it
-// to show that a signal really arrived.
-var eintrRetries atomic.Uint64
-
-// testHookWaitCall, when a test sets it, is called before each system call
-// of a Wait with a positive timeout (the non-blocking looks included), so
-// tests can count them.
-var testHookWaitCall func(*Poll)
+// waitHook is the package's one test hook, set only by tests (in
+// export_test.go's init, before any Poll exists, and never changed after).
+// A Wait with a positive timeout calls it after each of its system calls,
+// the non-blocking looks included, with the call's errno: with it tests
+// count those calls (a short timeout must not spin) and the EINTRs that
+// Wait retried (a signal really arrived). Nothing else shows either as
+// surely. In a program it is nil, and costs a Wait one untaken branch per
+// system call.
+var waitHook func(p *Poll, errno syscall.Errno)

@@ -161,12 +161,12 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 		start = time.Now()
 	}
 	for range pollsBeforeBlocking {
-		if testHookWaitCall != nil {
-			testHookWaitCall(p)
-		}
 		// Raw, as Wait(0) is, and for the same reasons: it never waits for
 		// events, only, at worst, for a ready file's poll hook.
 		n, _, errno := syscall.RawSyscall6(sysEpollPwait, uintptr(p.registry.epfd), uintptr(unsafe.Pointer(buf)), uintptr(slots), 0, 0, 0)
+		if waitHook != nil {
+			waitHook(p, errno)
+		}
 		if errno != 0 || n > 0 {
 			return int(n), errno
 		}
@@ -180,13 +180,12 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 		}
 	}
 	for {
-		if testHookWaitCall != nil {
-			testHookWaitCall(p)
-		}
 		n, errno := p.waitOnce(buf, slots, remaining)
+		if waitHook != nil {
+			waitHook(p, errno)
+		}
 		switch {
-		case errno == syscall.EINTR:
-			eintrRetries.Add(1)
+		case errno == syscall.EINTR: // a signal: retried below
 		case errno != 0 || n > 0:
 			return n, errno
 		}
