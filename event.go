@@ -1,5 +1,9 @@
 package epoll
 
+// What an Event says: the kernel's bits and their readings. Event's own
+// layout, which differs by arch, and its token are in event_packed.go
+// (amd64, 386) and event_aligned.go (the rest).
+
 import (
 	"strconv"
 	"strings"

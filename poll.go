@@ -1,5 +1,12 @@
 package epoll
 
+// The Poll: New, which makes the epoll instance and the eventfd that Close
+// writes, and the Close path. Close's side of the race with every other
+// call is stated in lifetime.go; here is what it does in that protocol:
+// mark the lifetime closed, wake the Waits through its eventfd (or a new
+// one if that number was lost), wait until no call is in flight, then
+// close the fds.
+
 import (
 	"errors"
 	"syscall"

@@ -1,5 +1,9 @@
 package epoll
 
+// Registering interest: the epoll_ctl path. Each call holds the Poll's
+// lifetime (lifetime.go) around its system call, so Close never closes the
+// epoll fd under it.
+
 import (
 	"math"
 	"sync"

@@ -1,5 +1,11 @@
 package epoll
 
+// The thin system call helpers the other files share, kept in one file as
+// Go's internal/runtime/syscall/linux keeps its calls. The numbers are in
+// sys_linux_<arch>.go. The one rule here: syscall.RawSyscall hides the
+// thread from the scheduler, which then cannot stop it for a GC, so only a
+// call that waits for nothing may be raw, and each raw call says why.
+
 import (
 	"syscall"
 	"unsafe"

@@ -1,5 +1,11 @@
 package epoll
 
+// Waiting for events. The timeout rules are stated once, in Wait's
+// comment, and kept here: Forever and maxTimeout, the two wait paths
+// (epoll_pwait2 with nanoseconds, epoll_pwait with whole milliseconds) and
+// the process-wide choice between them (WaitPath), and the conversions.
+// How a Wait ends when Close races it is lifetime.go's protocol.
+
 import (
 	"math"
 	"runtime"
