@@ -129,6 +129,25 @@ func (p *Poll) Close() error {
 	return err
 }
 
+// ownCloseFd reports whether closeFd's number still names the Poll's own
+// eventfd, and records for good when it does not. The kernel keys a
+// registration on the open file and the number together, so a
+// modification that changes nothing answers ENOENT once the number names
+// another file, EBADF once it names none (and EINVAL, EPERM for files that
+// cannot be ours). It must not be asked once the answer was no: the number
+// may then be registered for its new file, which the modification would
+// change.
+func (r *Registry) ownCloseFd() bool {
+	if r.closeLost.Load() {
+		return false
+	}
+	if epollCtl(r.epfd, epollCtlMod, r.closeFd, epollIn, 0) != 0 {
+		r.closeLost.Store(true)
+		return false
+	}
+	return true
+}
+
 // lostCloseFd is Close's error once closeFd's number is known not to name
 // the Poll's eventfd. The probe may not be repeated (see ownCloseFd), so
 // F_GETFD tells the two cases apart: EBADF if the number is closed, ENOENT
@@ -154,23 +173,4 @@ func wakeWaits(epfd int) (int, error) {
 		return -1, &OpError{Op: "close", Fd: int(fd), Err: errno}
 	}
 	return int(fd), nil
-}
-
-// ownCloseFd reports whether closeFd's number still names the Poll's own
-// eventfd, and records for good when it does not. The kernel keys a
-// registration on the open file and the number together, so a
-// modification that changes nothing answers ENOENT once the number names
-// another file, EBADF once it names none (and EINVAL, EPERM for files that
-// cannot be ours). It must not be asked once the answer was no: the number
-// may then be registered for its new file, which the modification would
-// change.
-func (r *Registry) ownCloseFd() bool {
-	if r.closeLost.Load() {
-		return false
-	}
-	if epollCtl(r.epfd, epollCtlMod, r.closeFd, epollIn, 0) != 0 {
-		r.closeLost.Store(true)
-		return false
-	}
-	return true
 }
