@@ -91,7 +91,7 @@ func (p *Poll) SetBusyPoll(b BusyPoll) error {
 	// Closed first, as everywhere: b's faults do not matter to a closed
 	// Poll. busyPollIoctl checks again, against a Close meanwhile.
 	if r.life.drained == nil || r.life.closed() {
-		return &OpError{Op: op, Fd: r.closedFd(), Err: ErrClosed}
+		return &OpError{Op: op, Fd: r.life.fdOf(r.epfd), Err: ErrClosed}
 	}
 	var params epollParams
 	switch {
@@ -134,7 +134,7 @@ func (p *Poll) BusyPoll() (BusyPoll, error) {
 
 func (r *Registry) busyPollIoctl(op string, req uintptr, params *epollParams) error {
 	if !r.life.acquire() {
-		return &OpError{Op: op, Fd: r.closedFd(), Err: ErrClosed}
+		return &OpError{Op: op, Fd: r.life.fdOf(r.epfd), Err: ErrClosed}
 	}
 	// Raw: both requests copy 8 bytes in or out and store or load three
 	// fields, without a lock or a wait, so the scheduler needn't be told.
@@ -144,15 +144,6 @@ func (r *Registry) busyPollIoctl(op string, req uintptr, params *epollParams) er
 		return nil
 	}
 	return &OpError{Op: op, Fd: r.epfd, Err: &busyPollError{errno, busyPollReason(errno, params)}}
-}
-
-// closedFd is the fd a closed Poll's errors name: the epoll fd it had, or
-// -1 for a zero Poll, whose zero epfd would name fd 0, as Fd does.
-func (r *Registry) closedFd() int {
-	if r.life.drained == nil {
-		return -1
-	}
-	return r.epfd
 }
 
 // busyPollReason says what a kernel's errno means for a busy-poll ioctl.

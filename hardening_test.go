@@ -594,6 +594,14 @@ func TestHardeningZeroValues(t *testing.T) {
 		}
 	}
 	expect(t, "the epoll instance at fd 0", nil, poll(t, victim, 0))
+	// They name fd -1, as Fd does, not fd 0, which is not theirs.
+	_, waitErr := p.Wait(make([]Event, 1), 0)
+	for name, err := range map[string]error{"Poll.Wait": waitErr, "Waker.Wake": wk.Wake()} {
+		var opErr *OpError
+		if !errors.As(err, &opErr) || opErr.Fd != -1 {
+			t.Errorf("%s on a zero value: %v, want an *OpError naming fd -1", name, err)
+		}
+	}
 	if err := reg.Deregister(r); !errors.Is(err, ErrClosed) {
 		t.Errorf("Registry.Deregister on a zero value: %v, want ErrClosed", err)
 	}

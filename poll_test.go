@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -879,13 +878,7 @@ func TestShortTimeoutsNeitherSpinNorReturnEarly(t *testing.T) {
 		p := newPoll(t)
 		r, _ := pipe(t)
 		register(t, p, r, 1, Readable)
-		var calls atomic.Uint64
-		testHookWaitCall = func(q *Poll) {
-			if q == p {
-				calls.Add(1)
-			}
-		}
-		defer func() { testHookWaitCall = nil }()
+		calls := countWaitCalls(t, p)
 		for _, timeout := range []time.Duration{time.Nanosecond, 300 * time.Microsecond, 999 * time.Microsecond, 20 * time.Millisecond} {
 			calls.Store(0)
 			retries := eintrRetries.Load()
@@ -904,19 +897,6 @@ func TestShortTimeoutsNeitherSpinNorReturnEarly(t *testing.T) {
 			}
 		}
 	})
-}
-
-// countWaitCalls counts the blocking wait system calls p makes until the
-// test ends.
-func countWaitCalls(t *testing.T, p *Poll) *atomic.Uint64 {
-	var calls atomic.Uint64
-	testHookWaitCall = func(q *Poll) {
-		if q == p {
-			calls.Add(1)
-		}
-	}
-	t.Cleanup(func() { testHookWaitCall = nil })
-	return &calls
 }
 
 // Forever, and every timeout at or beyond epoll_pwait's longest, waits for

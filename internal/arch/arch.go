@@ -17,7 +17,7 @@
 // Adding an architecture: its entry here and its sys_linux_<arch>.go. The
 // tests then fail, naming the line to write, in the few places that cannot
 // read this table: 0_unsupported.go's build constraint and message (the
-// root package imports nothing), the list in poll.go's package comment, and
+// root package imports nothing), the list in the package comment (doc.go), and
 // the rows of README's and LAYOUT.md's tables, which are prose for readers.
 // LAYOUT.md's appendix, doc/layout/quotes.md, also needs a marker for the
 // arch's quote (go test -update on that arch fills it in), and LAYOUT.md a

@@ -1,0 +1,254 @@
+package epoll
+
+// Waiting for events. The timeout rules are stated once, in Wait's
+// comment, and kept here: Forever and maxTimeout, the two wait paths
+// (epoll_pwait2 with nanoseconds, epoll_pwait with whole milliseconds) and
+// the process-wide choice between them (WaitPath), and the conversions.
+// How a Wait ends when Close races it is lifetime.go's protocol.
+
+import (
+	"math"
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// Forever is a Wait timeout without a deadline: Wait returns with events or
+// ErrClosed only. It is the largest Duration, which no arithmetic on real
+// deadlines produces by accident, unlike the -1 of epoll_wait.
+const Forever = time.Duration(math.MaxInt64)
+
+// maxTimeout is the longest timeout epoll_pwait can express: MaxInt32
+// milliseconds, about 24.8 days. Wait treats it and anything longer as
+// Forever on both wait paths, so that what a timeout means does not depend
+// on which path the process ended up on.
+const maxTimeout = math.MaxInt32 * time.Millisecond
+
+// maxEvents is the kernel's EP_MAX_EVENTS: more slots are refused with EINVAL.
+const maxEvents = math.MaxInt32 / eventSize
+
+// pwait2Missing records that epoll_pwait2 answered ENOSYS (kernels before
+// 5.11, qemu-user before 11.0) or EPERM (seccomp profiles that predate it),
+// so later timed waits go straight to epoll_pwait. It is process-wide and
+// never reset: see WaitPath.
+var pwait2Missing atomic.Bool
+
+// pwait2Probed records that New has tried epoll_pwait2 once, so that
+// WaitPath is right before the first timed Wait.
+var pwait2Probed atomic.Bool
+
+// probePwait2 makes one epoll_pwait2 call with a zero timeout on a new epoll
+// fd, the first time New runs in the process. It returns at once: the fd has
+// nothing registered yet.
+func probePwait2(epfd int) {
+	if pwait2Probed.Load() {
+		return
+	}
+	var ev Event
+	var ts timespec
+	// Raw: with nothing registered there is no ready list to walk, so no
+	// poll hook to call and no mutex to wait for; a zero timeout never sleeps.
+	_, _, errno := syscall.RawSyscall6(sysEpollPwait2, uintptr(epfd), uintptr(unsafe.Pointer(&ev)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0)
+	if errno == syscall.ENOSYS || errno == syscall.EPERM {
+		pwait2Missing.Store(true)
+	}
+	pwait2Probed.Store(true)
+}
+
+// WaitPath names the system call that Waits with a positive timeout use in
+// this process: "epoll_pwait2", with nanosecond timeouts, or "epoll_pwait",
+// with timeouts rounded up to whole milliseconds. (Wait(0), a negative
+// timeout and Forever behave the same on both.)
+//
+// The choice is process-wide and one-way. The first New tries epoll_pwait2,
+// and any Wait that gets ENOSYS (Linux before 5.11, qemu-user before 11.0) or
+// EPERM (a seccomp profile that predates the call) from it switches every
+// Poll in the process to epoll_pwait for good. seccomp filters are per
+// thread, so one thread's filter is enough to switch all of them.
+func WaitPath() string {
+	if pwait2Missing.Load() {
+		return "epoll_pwait"
+	}
+	return "epoll_pwait2"
+}
+
+// Wait blocks until at least one event is ready or timeout has passed, and
+// returns events[:n] holding the n events the kernel filled in. Up to
+// cap(events) events are returned; len(events) is ignored, so the same
+// buffer can be passed again: events, err = p.Wait(events, timeout).
+//
+// A timeout of 0 or less never blocks: it returns what is ready now, so
+// Wait(events, time.Until(deadline)) with a deadline just passed polls, as a
+// past deadline does elsewhere in Go. Forever, and any timeout of MaxInt32
+// milliseconds (about 24.8 days, the longest epoll_pwait takes) or more,
+// waits until an event arrives, on either wait path. Other timeouts have
+// nanosecond precision on the epoll_pwait2 path and are rounded up to whole
+// milliseconds on the epoll_pwait path (see WaitPath), so a short timeout
+// never becomes a busy loop. Signals do not end a Wait early: it retries
+// against the original deadline and never returns EINTR.
+//
+// Before it sleeps, a Wait with a positive timeout looks once without
+// blocking and then yields (runtime.Gosched), as gnet's loop does: an event
+// loop whose next event is microseconds away then sleeps less, and the
+// runtime no longer takes its P away while it sleeps (see BENCHMARKS.md).
+// It costs an idle wait one more system call and a yield, a few hundred
+// nanoseconds, before the sleep.
+//
+// Several goroutines may call Wait on one Poll at once, each with its own
+// events slice (a slice must not be shared with a Wait in progress). An
+// edge-triggered or Oneshot event goes to exactly one of them; a
+// level-triggered fd that stays ready may be reported to several. Close
+// ends every Wait in progress: each returns an error wrapping ErrClosed.
+func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
+	events = events[:0]
+	r := &p.registry
+	if !r.life.acquire() {
+		return events, &OpError{Op: "wait", Fd: r.life.fdOf(r.epfd), Err: ErrClosed}
+	}
+	var n int
+	errno := syscall.EINVAL // unless the slice has capacity
+	if slots := min(cap(events), maxEvents); slots > 0 {
+		buf := unsafe.SliceData(events)
+		if timeout <= 0 {
+			// An event loop's most frequent call, raw because telling the
+			// scheduler would cost a few percent of it. It never waits for
+			// events, and no signal interrupts it; it can stall only as
+			// epoll_ctl can (see epollCtl), for the instance's mutex and
+			// the poll hook of each ready file, such as a FUSE file's.
+			var r1 uintptr
+			r1, _, errno = syscall.RawSyscall6(sysEpollPwait, uintptr(r.epfd), uintptr(unsafe.Pointer(buf)), uintptr(slots), 0, 0, 0)
+			n = int(r1)
+		} else {
+			n, errno = p.waitBlocking(buf, slots, timeout)
+		}
+	}
+	switch closed := r.life.release(); {
+	case closed:
+		return events, &OpError{Op: "wait", Fd: r.epfd, Err: ErrClosed}
+	case errno != 0:
+		return events, &OpError{Op: "wait", Fd: r.epfd, Err: errno}
+	}
+	if n > 0 {
+		r.wakers.rearm()
+	}
+	return events[:n], nil
+}
+
+// pollsBeforeBlocking is how many non-blocking looks a blocking Wait takes,
+// each followed by a runtime.Gosched, before it sleeps in the kernel. It is
+// a variable only so that BenchmarkBlockingWaitEcho can measure the path
+// without them (0) in the same run.
+var pollsBeforeBlocking = 1
+
+// waitBlocking waits for events in buf[:slots] for up to timeout, which is
+// positive, or forever if it is maxTimeout or more. A signal's EINTR is
+// retried against the original deadline; Close ends the wait through its
+// eventfd.
+//
+// It looks without blocking first and yields once before it blocks, as
+// gnet's loop does. A goroutine blocked in a system call keeps its P until
+// sysmon retakes it: after 20 µs to 10 ms (sysmon's tick), or at once when
+// the goroutine has run for 10 ms without passing through the scheduler,
+// which an event loop that only ever blocks in system calls never does.
+// The retaken P goes to a thread woken with a futex, which finds nothing
+// to run and sleeps again; the waiter comes back without a P and takes one
+// through the scheduler's lock; and each retake keeps sysmon at its 20 µs
+// tick, so that the next long wait is retaken too. An event loop whose
+// next event is microseconds away paid that on many of its waits. The
+// look catches a ready event without telling the scheduler, and the yield
+// puts the loop through the scheduler before every sleep. BENCHMARKS.md
+// has the measurements.
+func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
+	forever := timeout >= maxTimeout
+	var start time.Time
+	if !forever {
+		start = time.Now()
+	}
+	for range pollsBeforeBlocking {
+		// Raw, as Wait(0) is, and for the same reasons: it never waits for
+		// events, only, at worst, for a ready file's poll hook.
+		n, _, errno := syscall.RawSyscall6(sysEpollPwait, uintptr(p.registry.epfd), uintptr(unsafe.Pointer(buf)), uintptr(slots), 0, 0, 0)
+		if waitHook != nil {
+			waitHook(p, errno)
+		}
+		if errno != 0 || n > 0 {
+			return int(n), errno
+		}
+		runtime.Gosched()
+	}
+	remaining := timeout
+	if !forever {
+		// The yield may have run other goroutines for a while.
+		if remaining = timeout - time.Since(start); remaining <= 0 {
+			return 0, 0
+		}
+	}
+	for {
+		n, errno := p.waitOnce(buf, slots, remaining)
+		if waitHook != nil {
+			waitHook(p, errno)
+		}
+		switch {
+		case errno == syscall.EINTR: // a signal: retried below
+		case errno != 0 || n > 0:
+			return n, errno
+		}
+		if p.registry.life.closed() {
+			return 0, 0
+		}
+		if !forever {
+			// Time spent before the signal or an early wake-up counts.
+			if remaining = timeout - time.Since(start); remaining <= 0 {
+				return 0, 0
+			}
+		}
+	}
+}
+
+// waitOnce makes one epoll_pwait2 or epoll_pwait call into buf[:slots],
+// with no timeout if timeout is maxTimeout or more.
+func (p *Poll) waitOnce(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
+	epfd := uintptr(p.registry.epfd)
+	if !pwait2Missing.Load() {
+		ts := timespec{sec: int64(timeout / time.Second), nsec: int64(timeout % time.Second)}
+		tsp := &ts
+		if timeout >= maxTimeout {
+			tsp = nil // no deadline
+		}
+		n, _, errno := syscall.Syscall6(sysEpollPwait2, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(unsafe.Pointer(tsp)), 0, 0)
+		if errno != syscall.ENOSYS && errno != syscall.EPERM {
+			return int(n), errno
+		}
+		pwait2Missing.Store(true)
+	}
+	// uintptr(int32) sign-extends, so -1 reaches the kernel's int as -1.
+	n, _, errno := syscall.Syscall6(sysEpollPwait, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(msTimeout(timeout)), 0, 0) //nolint:gosec // G115: the sign extension is wanted
+
+	return int(n), errno
+}
+
+// timespec is the kernel's struct __kernel_timespec: two 64-bit fields on
+// every architecture, 32-bit ones included.
+type timespec struct {
+	sec  int64
+	nsec int64
+}
+
+// msTimeout converts a positive timeout to epoll_pwait's int milliseconds:
+// maxTimeout or more becomes -1 (no deadline), and the rest round up so they
+// never become 0.
+func msTimeout(d time.Duration) int32 {
+	switch {
+	case d >= maxTimeout:
+		return -1
+	case d <= 0:
+		return 0
+	}
+	ms := d / time.Millisecond
+	if d%time.Millisecond != 0 {
+		ms++
+	}
+	return int32(ms)
+}
