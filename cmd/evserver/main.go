@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -35,26 +36,61 @@ func main() {
 	}
 }
 
-// run serves until a value arrives on stop. Once the server is ready it
-// prints "listening on ADDR" to stdout.
+// run serves until a value arrives on stop, then drains: it stops
+// accepting, finishes what is owed and returns; a second value stops it at
+// once. Once the server is ready it prints "listening on ADDR" to stdout.
+// SIGUSR1 prints the counters (see stats) to stdout after returning freed
+// memory to the system, and so does the end of run.
 func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) error {
 	flags := flag.NewFlagSet("evserver", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", "127.0.0.1:8080", "`ip:port` to listen on; port 0 picks a free one")
 	loops := flags.Int("loops", runtime.GOMAXPROCS(0), "event loops, each a goroutine with its own Poll and listener")
+	cfg := defaultConfig(*loops)
+	flags.DurationVar(&cfg.timeouts[stHead], "header-timeout", cfg.timeouts[stHead], "a connection's request head must be whole this long after it started (or after the connect); 0: no limit")
+	flags.DurationVar(&cfg.timeouts[stIdle], "idle-timeout", cfg.timeouts[stIdle], "close a keep-alive connection with nothing in flight after this; 0: never")
+	flags.DurationVar(&cfg.timeouts[stWrite], "write-timeout", cfg.timeouts[stWrite], "close a connection whose responses made no write progress for this long; 0: never")
+	flags.DurationVar(&cfg.drainTimeout, "drain-timeout", cfg.drainTimeout, "on SIGTERM or SIGINT, how long connections may take to finish what they are owed")
+	flags.IntVar(&cfg.maxConns, "max-conns", 0, "most connections held; at the cap a newcomer replaces the longest idle or the oldest unfinished head (default RLIMIT_NOFILE less a margin)")
+	flags.IntVar(&cfg.maxPendingOutput, "max-pending-output", cfg.maxPendingOutput, "`bytes` of responses a connection may owe before the server stops reading it")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	s, err := newServer(*addr, *loops)
+	cfg.loops = *loops
+	if cfg.maxConns == 0 {
+		cfg.maxConns = defaultMaxConns(*loops)
+	}
+	s, err := newServerConfig(*addr, cfg)
 	if err != nil {
 		return err
 	}
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
-		<-stop
-		if err := s.Shutdown(); err != nil {
-			fmt.Fprintln(stderr, "evserver: stopping:", err)
+		for drained := false; ; {
+			select {
+			case <-done:
+				return
+			case <-usr1:
+				debug.FreeOSMemory()
+				fmt.Fprintln(stdout, s.stats())
+			case <-stop:
+				f := s.Drain
+				if drained {
+					f = s.Shutdown
+				}
+				drained = true
+				if err := f(); err != nil {
+					fmt.Fprintln(stderr, "evserver: stopping:", err)
+				}
+			}
 		}
 	}()
 	fmt.Fprintf(stdout, "listening on %s\n", s.addr)
-	return s.Serve()
+	err = s.Serve()
+	fmt.Fprintln(stdout, s.stats())
+	return err
 }
