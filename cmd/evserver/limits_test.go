@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/rawpoll/epoll"
 )
@@ -383,14 +384,15 @@ func TestDrain(t *testing.T) {
 	go func() { done <- s.Serve() }()
 
 	// Chunks until the server has to wait for Writable, and one more,
-	// which it has not read. Each write returns once the bytes are in the
-	// server's receive queue: loopback delivers them in the write call
-	// while the server's window is open, and it is, since the server read
-	// everything until it had to wait.
+	// which it has not read. After each, the client waits until its send
+	// queue is empty, when the server's kernel has every byte: then the
+	// chunks after the wait fit in its receive buffer, and every request
+	// is received before Drain.
 	pipelined := dialSmallBuffer(t, s)
 	requests := 0
 	for more := 2; more > 0 && requests < 2_000_000; requests += burst {
 		send(t, pipelined, strings.Repeat("GET / HTTP/1.1\r\n\r\n", burst))
+		waitFor(t, "the chunk delivered", func() bool { return unsent(t, pipelined) == 0 })
 		if s.writeWaits.Load() > 0 {
 			more--
 		}
@@ -430,4 +432,23 @@ func TestDrain(t *testing.T) {
 	if got := openFds(t); got != base {
 		t.Errorf("%d fds open after the drain, want %d", got, base)
 	}
+}
+
+// unsent is the number of bytes in c's send queue not yet acknowledged:
+// on loopback, not yet in the server's receive queue.
+func unsent(t testing.TB, c *net.TCPConn) int {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var errno syscall.Errno
+	check(t, rc.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&n)))
+	}))
+	if errno != 0 {
+		t.Fatalf("TIOCOUTQ: %v", errno)
+	}
+	return n
 }

@@ -439,6 +439,15 @@ func (l *loop) accept() {
 		l.nconns++
 		l.enter(c, stHead) // the header timeout runs from the connect, as nginx's does
 		l.accepted.Add(1)
+		// A client sends its request right after connecting, so it is
+		// often here already when the loop is busy: answer it now, before
+		// this young connection can be evicted as an unfinished head by
+		// the next newcomer. One read per connection; usually EAGAIN on
+		// an idle loop.
+		l.read(c, false)
+		if c.state != stClosed {
+			l.account(c)
+		}
 	}
 }
 

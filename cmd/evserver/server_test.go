@@ -198,6 +198,8 @@ func reads(s *server) int64 {
 func TestPieces(t *testing.T) {
 	s := start(t)
 	c := dial(t, s)
+	// accept reads once at once, for a request sent with the connect.
+	waitFor(t, "the read at accept", func() bool { return reads(s) == 1 })
 	req := "GET /pieces HTTP/1.1\r\nHost: test\r\n\r\n"
 	pieces := 0
 	for round := range 3 {
@@ -215,7 +217,7 @@ func TestPieces(t *testing.T) {
 			t.Fatalf("round %d: %q, %v", round, resp, err)
 		}
 	}
-	if got := reads(s); got != int64(pieces) {
+	if got := reads(s) - 1; got != int64(pieces) {
 		t.Errorf("%d pieces took %d reads, want one each", pieces, got)
 	}
 }
