@@ -1,8 +1,7 @@
 // Command evserver is an HTTP/1.1 server on epoll event loops, one per core
 // by default, built on this package and the syscall package only. It
 // answers every GET with "hello\n", keeps connections alive and answers
-// pipelined requests in order. Ctrl-C (SIGINT) or SIGTERM stops it through
-// the loops' Wakers.
+// pipelined requests in order.
 //
 // It is meant to be copied as the skeleton of an event-loop server: loops
 // that share nothing, each with its own SO_REUSEPORT listener; non-blocking
@@ -12,8 +11,38 @@
 // its answer is incomplete; connections deregistered and closed on hang-up
 // or error.
 //
+// It is also meant to survive clients that do not behave:
+//
+//   - Timeouts, kept by each loop on its own clock (read once per Wait
+//     return) in one deadline-ordered list per kind, and passed to Wait, so
+//     an idle server never wakes up: -header-timeout (20s) for a request
+//     head, from its first byte or from the connect, not restarted by bytes
+//     trickling in; -idle-timeout (75s) for a keep-alive connection with
+//     nothing in flight; -write-timeout (60s) for a connection whose
+//     responses make no write progress.
+//   - -max-conns (RLIMIT_NOFILE less a margin): at the cap, and when accept
+//     runs out of fds, a newcomer takes the place of the connection that
+//     has waited longest, idle or with an unfinished head; only when every
+//     connection owes responses is it accepted and closed at once. The
+//     listen queue never stalls.
+//   - -max-pending-output (64 KiB): a connection that owes more is not
+//     read until its client reads, so one that pipelines and never reads
+//     costs at most that plus one read buffer.
+//   - SIGTERM or SIGINT drains: the listeners close, idle connections close
+//     at once, and every request already received is answered before its
+//     connection closes, within -drain-timeout (10s); a second signal stops
+//     at once.
+//   - SIGUSR1 returns freed memory to the system and prints one line of
+//     counters (connections, timeouts and evictions by kind, refusals,
+//     bytes held), as the end of a run does.
+//
+// To try it:
+//
 //	go run ./cmd/evserver -addr 127.0.0.1:8080
 //	wrk -c 100 -d 10s http://127.0.0.1:8080/
+//
+// scripts/soak.sh storms it with every kind of bad client at once; see
+// RELIABILITY.md.
 package main
 
 import (
