@@ -285,7 +285,9 @@ func TestPendingOutputBound(t *testing.T) {
 		t.Errorf("a client that never reads made the server hold up to %d bytes, want %d to %d", n, cfg.maxPendingOutput, bound)
 	}
 	c.Close()
-	<-done
+	if err := <-done; err == nil {
+		t.Error("the flood's writes succeeded after the client closed")
+	}
 	waitFor(t, "the connection closed", func() bool { return s.conns.Load() == 0 && held(s) == 0 })
 
 	// Half a head after a large read: the buffer that grew for the read
@@ -305,8 +307,8 @@ func TestPendingOutputBound(t *testing.T) {
 }
 
 // TestEviction fills a one-loop server's cap of 4 and connects more: the
-// newcomer takes the place of the longest idle connection, then of the
-// oldest unfinished head; when every connection owes responses, the
+// newcomer takes the place of the connection that has waited longest, idle
+// or with an unfinished head; when every connection owes responses, the
 // newcomer is accepted and closed.
 func TestEviction(t *testing.T) {
 	cfg := testConfig(1)
@@ -344,8 +346,24 @@ func TestEviction(t *testing.T) {
 		t.Errorf("the unevicted head got %q", got)
 	}
 
-	// A server whose connections all owe responses.
+	// A head older than the idle connection goes first: a busy client's
+	// connection, idle between requests, is young.
 	cfg.maxConns = 2
+	s, _ = startConfig(t, cfg)
+	old := connect()
+	send(t, old, "GET / HT")
+	young := connect()
+	send(t, young, "GET / HTTP/1.1\r\n\r\n")
+	if got := make([]byte, len(ok)); check2(io.ReadFull(young, got)) != nil {
+		t.Fatal("no response")
+	}
+	connect()
+	expectEOF(t, old, "evicted")
+	if n, m := s.evicted[stIdle].Load(), s.evicted[stHead].Load(); n != 0 || m != 1 {
+		t.Fatalf("%d idle and %d heads evicted, want the older head only", n, m)
+	}
+
+	// A server whose connections all owe responses.
 	s, _ = startConfig(t, cfg)
 	for range 2 {
 		c := dialSmallBuffer(t, s)

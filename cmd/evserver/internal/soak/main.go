@@ -54,7 +54,7 @@ type load struct {
 }
 
 var (
-	long = load{nofile: 1200, quiet: 15 * time.Second, storm: 60 * time.Second,
+	long = load{nofile: 1000, quiet: 15 * time.Second, storm: 60 * time.Second,
 		wellBehaved: 32, slowloris: 1000, neverRead: 1000, churn: 10_000, resetters: 1000, malformed: 1000,
 		headerTimeout: 2 * time.Second, idleTimeout: 3 * time.Second, writeTimeout: 2 * time.Second, emfileOn: 4 * time.Second}
 	short = load{nofile: 250, quiet: 4 * time.Second, storm: 20 * time.Second,
@@ -91,7 +91,8 @@ type srv struct {
 func startServer(bin string, ld load) (*srv, error) {
 	// sh sets the soft and hard limit; the Go runtime in the server raises
 	// its soft limit to the hard one, so both must be lowered.
-	cmd := exec.Command("/bin/sh", "-c", `ulimit -n "$0" && exec "$@"`, strconv.Itoa(ld.nofile), bin,
+	cmd := exec.Command("/bin/sh", "-c", //nolint:gosec // G204: the binary is the one soak.sh built
+		`ulimit -n "$0" && exec "$@"`, strconv.Itoa(ld.nofile), bin,
 		"-addr", "127.0.0.1:0", "-loops", "2",
 		"-header-timeout", ld.headerTimeout.String(), "-idle-timeout", ld.idleTimeout.String(),
 		"-write-timeout", ld.writeTimeout.String(), "-drain-timeout", "5s")
@@ -522,6 +523,7 @@ func churn(addr string, errs *atomic.Int64, refused *atomic.Int64) {
 	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		refused.Add(1)
+		churnErr(err.Error())
 		return
 	}
 	defer c.Close()
@@ -529,6 +531,21 @@ func churn(addr string, errs *atomic.Int64, refused *atomic.Int64) {
 	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
 	if b, err := io.ReadAll(c); err != nil || string(b) != okClose {
 		errs.Add(1)
+		churnErr(fmt.Sprintf("%q, %v", b, err))
+	}
+}
+
+var churnFailures struct {
+	sync.Mutex
+	first []string
+}
+
+// churnErr keeps the first few churn failures for the report.
+func churnErr(what string) {
+	churnFailures.Lock()
+	defer churnFailures.Unlock()
+	if len(churnFailures.first) < 5 {
+		churnFailures.first = append(churnFailures.first, what)
 	}
 }
 
@@ -608,7 +625,10 @@ func soak(bin string, ld load) error {
 		spread(ld.slowloris, ld.slowloris, ramp, func(int) { slowloris(s.addr, stop, ld, &slow, &dialErrs) })
 	})
 	run(func() {
-		spread(ld.neverRead, ld.neverRead, ramp, func(int) { neverRead(s.addr, ld, w, &never, &dialErrs) })
+		// Spread over most of the storm: each makes the server answer
+		// some 60,000 requests before the kernel's buffers (a few MB per
+		// connection, autotuned) fill and writing blocks.
+		spread(ld.neverRead, ld.neverRead, ld.storm*5/6, func(int) { neverRead(s.addr, ld, w, &never, &dialErrs) })
 	})
 	run(func() { spread(ld.resetters, 16, ld.storm*3/4, func(int) { resetter(s.addr, &resetErrs) }) })
 	run(func() {
@@ -697,6 +717,9 @@ func soak(bin string, ld load) error {
 	}
 	if n := probeErrs.Load(); n > 0 {
 		fail("%d of %d probe connections were refused or not answered: the server stopped accepting", n, probes.Load())
+	}
+	if len(churnFailures.first) > 0 {
+		fmt.Printf("soak: first churn or probe failures: %q\n", churnFailures.first)
 	}
 	if n := dialErrs.Load() + resetErrs.Load(); n > 0 {
 		fail("%d bad clients could not connect: the server stopped accepting", n)
