@@ -416,8 +416,8 @@ func (l *loop) accept() {
 		// only its own connections, which needs no lock.
 		if l.srv.conns.Add(1) > int64(l.srv.cfg.maxConns) && !l.evict() {
 			l.srv.conns.Add(-1)
+			l.srv.full.Add(1) // counted first, so that a client seeing the close sees the count
 			syscall.Close(fd)
-			l.srv.full.Add(1)
 			continue
 		}
 		// Each batch of responses is one write; Nagle's algorithm could only
@@ -475,8 +475,8 @@ func (s *server) accept4(l *loop) (int, error) {
 	syscall.Close(s.spare)
 	fd, _, err = syscall.Accept4(l.listener, syscall.SOCK_CLOEXEC)
 	if err == nil {
-		syscall.Close(fd)
 		s.refused.Add(1)
+		syscall.Close(fd)
 		err = errRefused
 	}
 	if s.spare, _ = syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0); s.spare < 0 {
