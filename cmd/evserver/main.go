@@ -81,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) error {
 	flags.DurationVar(&cfg.timeouts[stWrite], "write-timeout", cfg.timeouts[stWrite], "close a connection whose responses made no write progress for this long; 0: never")
 	flags.DurationVar(&cfg.drainTimeout, "drain-timeout", cfg.drainTimeout, "on SIGTERM or SIGINT, how long connections may take to finish what they are owed")
 	flags.IntVar(&cfg.maxConns, "max-conns", 0, "most connections held; at the cap a newcomer replaces the longest idle or the oldest unfinished head (default RLIMIT_NOFILE less a margin)")
-	flags.IntVar(&cfg.maxPendingOutput, "max-pending-output", cfg.maxPendingOutput, "`bytes` of responses a connection may owe before the server stops reading it")
+	flags.IntVar(&cfg.maxPendingOutput, "max-pending-output", cfg.maxPendingOutput, "`bytes` of responses a connection may owe before the server stops reading it; 0: no bound")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}

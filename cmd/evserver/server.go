@@ -56,11 +56,11 @@ type config struct {
 	timeouts     [nStates]time.Duration
 	drainTimeout time.Duration // how long Drain lets connections finish
 	// maxConns is the most connections the server holds; at the cap a
-	// newcomer takes the place of an idle connection or of the oldest
-	// unfinished head.
+	// newcomer takes the place of the connection that has waited longest,
+	// idle or with an unfinished head (see evict).
 	maxConns int
 	// maxPendingOutput bounds the responses a connection may owe: beyond
-	// it the server stops reading it until the client reads.
+	// it the server stops reading it until the client reads. 0: no bound.
 	maxPendingOutput int
 }
 
