@@ -283,9 +283,15 @@ func TestPendingOutputBound(t *testing.T) {
 	}
 	waitFor(t, "the connection closed", func() bool { return s.conns.Load() == 0 && held(s) == 0 })
 	// The most the connection ever held, from its first read to its close.
-	bound := int64(cfg.maxPendingOutput + readSize + 16<<10) // 16 KiB: a head and allocation rounding
+	// c.out is under maxPendingOutput plus one response, c.in under one
+	// read plus a head in progress, and the allocator rounds each large
+	// buffer up to whole 8 KiB pages: 32 KiB covers a head of up to 8 KiB,
+	// a response and the rounding.
+	bound := int64(cfg.maxPendingOutput + readSize + 32<<10)
 	if n := s.loops[0].peak.Load(); n > bound || n == 0 {
 		t.Errorf("a client that never reads made the server hold up to %d bytes, want 1 to %d", n, bound)
+	} else {
+		t.Logf("a client that never reads made the server hold up to %d bytes (bound %d)", n, bound)
 	}
 
 	// Half a head after a large read: the buffer that grew for the read
@@ -301,6 +307,8 @@ func TestPendingOutputBound(t *testing.T) {
 	waitFor(t, "the half head read", func() bool { return s.loops[0].reads.Load() > 0 && held(s) > 0 })
 	if n := held(s); n > 4<<10 {
 		t.Errorf("a connection holding %d bytes of a head keeps a %d-byte buffer", len(half), n)
+	} else {
+		t.Logf("a connection holding %d bytes of a head keeps a %d-byte buffer", len(half), n)
 	}
 }
 
