@@ -57,7 +57,7 @@ var (
 	long = load{nofile: 800, quiet: 15 * time.Second, storm: 60 * time.Second,
 		wellBehaved: 32, slowloris: 1000, neverRead: 1000, churn: 10_000, resetters: 1000, malformed: 1000,
 		headerTimeout: 2 * time.Second, idleTimeout: 3 * time.Second, writeTimeout: 2 * time.Second, emfileOn: 4 * time.Second}
-	short = load{nofile: 250, quiet: 4 * time.Second, storm: 20 * time.Second,
+	short = load{nofile: 200, quiet: 4 * time.Second, storm: 20 * time.Second,
 		wellBehaved: 8, slowloris: 200, neverRead: 100, churn: 2000, resetters: 200, malformed: 200,
 		headerTimeout: 2 * time.Second, idleTimeout: 3 * time.Second, writeTimeout: 2 * time.Second, emfileOn: 3 * time.Second}
 )
