@@ -2,8 +2,7 @@
 // by default, built on this package and the syscall package only. It
 // answers every GET with "hello\n" (and HEAD with its head), keeps
 // connections alive and answers pipelined requests in order; it refuses
-// request bodies and any head RFC 9112 does not allow (http.go). Ctrl-C
-// (SIGINT) or SIGTERM stops it through the loops' Wakers.
+// request bodies and any head RFC 9112 does not allow (http.go).
 //
 // It is meant to be copied as the skeleton of an event-loop server: loops
 // that share nothing, each with its own SO_REUSEPORT listener; non-blocking
@@ -13,8 +12,38 @@
 // its answer is incomplete; connections deregistered and closed on hang-up
 // or error.
 //
+// It is also meant to survive clients that do not behave:
+//
+//   - Timeouts, kept by each loop on its own clock (read once per Wait
+//     return) in one deadline-ordered list per kind, and passed to Wait, so
+//     an idle server never wakes up: -header-timeout (20s) for a request
+//     head, from its first byte or from the connect, not restarted by bytes
+//     trickling in; -idle-timeout (75s) for a keep-alive connection with
+//     nothing in flight; -write-timeout (60s) for a connection whose
+//     responses make no write progress.
+//   - -max-conns (RLIMIT_NOFILE less a margin): at the cap, and when accept
+//     runs out of fds, a newcomer takes the place of the connection that
+//     has waited longest, idle or with an unfinished head; only when every
+//     connection owes responses is it accepted and closed at once. The
+//     listen queue never stalls.
+//   - -max-pending-output (64 KiB): a connection that owes more is not
+//     read until its client reads, so one that pipelines and never reads
+//     costs at most that plus one read buffer.
+//   - SIGTERM or SIGINT drains: the listeners close, idle connections close
+//     at once, and every request already received is answered before its
+//     connection closes, within -drain-timeout (10s); a second signal stops
+//     at once.
+//   - SIGUSR1 returns freed memory to the system and prints one line of
+//     counters (connections, timeouts and evictions by kind, refusals,
+//     bytes held), as the end of a run does.
+//
+// To try it:
+//
 //	go run ./cmd/evserver -addr 127.0.0.1:8080
 //	wrk -c 100 -d 10s http://127.0.0.1:8080/
+//
+// scripts/soak.sh storms it with every kind of bad client at once; see
+// RELIABILITY.md.
 package main
 
 import (
@@ -24,6 +53,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -36,8 +66,11 @@ func main() {
 	}
 }
 
-// run serves until a value arrives on stop. Once the server is ready it
-// prints "listening on ADDR" to stdout.
+// run serves until a value arrives on stop, then drains: it stops
+// accepting, finishes what is owed and returns; a second value stops it at
+// once. Once the server is ready it prints "listening on ADDR" to stdout.
+// SIGUSR1 prints the counters (see stats) to stdout after returning freed
+// memory to the system, and so does the end of run.
 func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) error {
 	flags := flag.NewFlagSet("evserver", flag.ContinueOnError)
 	flags.SetOutput(stderr)
@@ -46,22 +79,54 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) error {
 	flags.IntVar(&maxRequestLine, "max-request-line", maxRequestLine, "`bytes` of a request line without CRLF; longer gets 414")
 	flags.IntVar(&maxHeadBytes, "max-head-bytes", maxHeadBytes, "`bytes` of a request head, blank line included; more gets 431")
 	flags.IntVar(&maxFields, "max-fields", maxFields, "header field lines of a request; more gets 431")
+	cfg := defaultConfig(*loops)
+	flags.DurationVar(&cfg.timeouts[stHead], "header-timeout", cfg.timeouts[stHead], "a connection's request head must be whole this long after it started (or after the connect); 0: no limit")
+	flags.DurationVar(&cfg.timeouts[stIdle], "idle-timeout", cfg.timeouts[stIdle], "close a keep-alive connection with nothing in flight after this; 0: never")
+	flags.DurationVar(&cfg.timeouts[stWrite], "write-timeout", cfg.timeouts[stWrite], "close a connection whose responses made no write progress for this long; 0: never")
+	flags.DurationVar(&cfg.drainTimeout, "drain-timeout", cfg.drainTimeout, "on SIGTERM or SIGINT, how long connections may take to finish what they are owed")
+	flags.IntVar(&cfg.maxConns, "max-conns", 0, "most connections held; at the cap a newcomer replaces the longest idle or the oldest unfinished head (default RLIMIT_NOFILE less a margin)")
+	flags.IntVar(&cfg.maxPendingOutput, "max-pending-output", cfg.maxPendingOutput, "`bytes` of responses a connection may owe before the server stops reading it; 0: no bound")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
 	if maxRequestLine < 1 || maxHeadBytes < 1 || maxFields < 0 {
 		return fmt.Errorf("-max-request-line %d, -max-head-bytes %d, -max-fields %d: want limits above 0 (-max-fields may be 0)", maxRequestLine, maxHeadBytes, maxFields)
 	}
-	s, err := newServer(*addr, *loops)
+	cfg.loops = *loops
+	if cfg.maxConns == 0 {
+		cfg.maxConns = defaultMaxConns(*loops)
+	}
+	s, err := newServerConfig(*addr, cfg)
 	if err != nil {
 		return err
 	}
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
-		<-stop
-		if err := s.Shutdown(); err != nil {
-			fmt.Fprintln(stderr, "evserver: stopping:", err)
+		for drained := false; ; {
+			select {
+			case <-done:
+				return
+			case <-usr1:
+				debug.FreeOSMemory()
+				fmt.Fprintln(stdout, s.stats())
+			case <-stop:
+				f := s.Drain
+				if drained {
+					f = s.Shutdown
+				}
+				drained = true
+				if err := f(); err != nil {
+					fmt.Fprintln(stderr, "evserver: stopping:", err)
+				}
+			}
 		}
 	}()
 	fmt.Fprintf(stdout, "listening on %s\n", s.addr)
-	return s.Serve()
+	err = s.Serve()
+	fmt.Fprintln(stdout, s.stats())
+	return err
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/rawpoll/epoll"
@@ -27,12 +29,65 @@ const (
 	maxHeaderBytes = 8 << 10  // a request head must end (\r\n\r\n) within this
 )
 
+// config is what the flags set.
+type config struct {
+	loops int
+	// timeouts by state, 0 for none: a started request head must be whole
+	// within timeouts[stHead], a keep-alive connection with nothing in
+	// flight may stay timeouts[stIdle], and a connection that owes
+	// responses may make no write progress for timeouts[stWrite].
+	timeouts     [nStates]time.Duration
+	drainTimeout time.Duration // how long Drain lets connections finish
+	// maxConns is the most connections the server holds; at the cap a
+	// newcomer takes the place of the connection that has waited longest,
+	// idle or with an unfinished head (see evict).
+	maxConns int
+	// maxPendingOutput bounds the responses a connection may owe: beyond
+	// it the server stops reading it until the client reads. 0: no bound.
+	maxPendingOutput int
+}
+
+// defaultConfig is the flags' defaults with n loops.
+//
+// The header timeout is 20 s, Apache's (mod_reqtimeout's header=20-40)
+// and a third of nginx's 60 s client_header_timeout: a real client sends a
+// head in one packet, and each second allowed is a second a slowloris
+// holds an fd. Idle is nginx's keepalive_timeout, 75 s. Write is nginx's
+// send_timeout, 60 s without progress. Drain is 10 s, a third of the 30 s
+// that systemd and Kubernetes wait before SIGKILL.
+func defaultConfig(n int) config {
+	c := config{loops: n, drainTimeout: 10 * time.Second, maxPendingOutput: 64 << 10}
+	c.timeouts[stHead] = 20 * time.Second
+	c.timeouts[stIdle] = 75 * time.Second
+	c.timeouts[stWrite] = 60 * time.Second
+	c.maxConns = defaultMaxConns(n)
+	return c
+}
+
+// defaultMaxConns is RLIMIT_NOFILE (which the Go runtime raises to the
+// hard limit at start) less what the server holds besides connections, 4
+// fds a loop and the spare, and a margin for stdio, logging and the
+// runtime.
+func defaultMaxConns(loops int) int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > 1<<30 {
+		return 1 << 20
+	}
+	return max(int(lim.Cur)-4*loops-1-32, 1) //nolint:gosec // G115: bounded above
+}
+
 // server is an HTTP/1.1 server on several event loops, each a goroutine
 // with its own Poll, listener and connections: loops share nothing, so
-// they need no locks. Other goroutines may only call Shutdown.
+// they need no locks. Other goroutines may only call Shutdown and Drain.
 type server struct {
 	addr  string // the address listened on, port 0 resolved
 	loops []*loop
+	cfg   config
+	epoch time.Time // the loops' clocks count from here
+
+	conns    atomic.Int64 // open connections, for the cap
+	draining atomic.Bool  // Drain was called
+	stopNow  atomic.Bool  // Shutdown was called
 
 	// spare is an fd held to be closed when accept runs out of fds. Every
 	// accept holds acceptMu, so that no other loop's accept takes the
@@ -40,9 +95,13 @@ type server struct {
 	acceptMu sync.Mutex
 	spare    int
 
-	// Figures for the tests.
-	writeWaits atomic.Int64 // writes that had to wait for Writable
-	refused    atomic.Int64 // connections accepted and closed for want of fds
+	// Figures for the tests and the stats line.
+	writeWaits atomic.Int64          // writes that had to wait for Writable
+	refused    atomic.Int64          // connections accepted and closed for want of fds
+	full       atomic.Int64          // accepted and closed at the cap, none evictable
+	expired    [nStates]atomic.Int64 // connections closed by each timeout
+	evicted    [nStates]atomic.Int64 // connections closed for a newcomer, by state
+	emfile     atomic.Int64          // of those, evicted because accept ran out of fds
 }
 
 // loop is one event loop. Its goroutine owns all of it.
@@ -55,32 +114,61 @@ type loop struct {
 	buf      []byte  // the read buffer, shared: one connection reads at a time
 	out      []byte  // the responses to one read, before they are written
 
+	now      time.Duration     // the loop's clock, read once per Wait return
+	lists    [nStates]connList // open connections by state, oldest first
+	nconns   int               // open connections of this loop
+	draining bool              // serving what is owed, then returning
+	drainEnd time.Duration     // when draining gives up
+	peakConn int               // the most bytes one connection has held
+
 	// Figures for the tests, per loop so that loops share no cache line.
 	accepted atomic.Int64 // connections
 	reads    atomic.Int64 // read system calls
+	waits    atomic.Int64 // Wait returns
+	held     atomic.Int64 // bytes of buffers the connections hold
+	peak     atomic.Int64 // peakConn, for other goroutines
 }
 
 // conn is one client connection. An idle one holds no buffer: bytes are
 // kept only while a request is incomplete or its answer could not be sent.
 type conn struct {
 	fd      int
-	in      []byte // the start of a request that is not yet whole
+	in      []byte // requests read but not yet answered: the start of a head, or heads held back by maxPendingOutput
 	out     []byte // responses the socket had no room for
 	waiting bool   // out is not empty: registered for Writable, not Readable
 	closing bool   // close once out is written
+
+	state      state         // which timer runs, and which list holds c
+	since      time.Duration // when the timer started, on the loop's clock
+	prev, next *conn         // neighbours in the list of c's state
+	held       int           // cap(in)+cap(out) last accounted
 }
 
 // newServer listens on addr, an IP address and port such as 127.0.0.1:8080
-// (port 0 picks a free one), with n event loops.
+// (port 0 picks a free one), with n event loops and the default limits.
 func newServer(addr string, n int) (*server, error) {
+	return newServerConfig(addr, defaultConfig(n))
+}
+
+// newServerConfig is newServer with cfg's loops, timeouts and limits.
+func newServerConfig(addr string, cfg config) (*server, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen address: %w (want ip:port, such as 127.0.0.1:8080)", err)
 	}
+	n := cfg.loops
 	if n < 1 {
 		return nil, fmt.Errorf("%d loops: want at least 1", n)
 	}
-	s := &server{spare: -1}
+	if cfg.maxConns < 1 {
+		return nil, fmt.Errorf("max-conns %d: want at least 1", cfg.maxConns)
+	}
+	for st := stHead; st < nStates; st++ {
+		if cfg.timeouts[st] < 0 {
+			return nil, fmt.Errorf("%s timeout %v: want 0 (none) or more", stateNames[st], cfg.timeouts[st])
+		}
+	}
+	s := &server{spare: -1, cfg: cfg, epoch: time.Now()}
 	if s.spare, err = syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0); err != nil {
 		return nil, fmt.Errorf("open /dev/null: %w", err)
 	}
@@ -185,9 +273,25 @@ func (s *server) Serve() error {
 	return errors.Join(err, s.close())
 }
 
-// Shutdown makes Serve return. It is safe to call from any goroutine; after
-// Serve has returned it reports epoll.ErrClosed.
+// Shutdown makes Serve return at once, closing every connection. It is safe
+// to call from any goroutine; after Serve has returned it reports
+// epoll.ErrClosed.
 func (s *server) Shutdown() error {
+	s.stopNow.Store(true)
+	return s.wakeAll()
+}
+
+// Drain makes Serve return gracefully: each loop closes its listener,
+// closes its idle connections, answers every request already received and
+// writes every response owed, closing each connection when it is done, and
+// returns when none is left or after cfg.drainTimeout. It is safe to call
+// from any goroutine; a Shutdown during a drain ends it at once.
+func (s *server) Drain() error {
+	s.draining.Store(true)
+	return s.wakeAll()
+}
+
+func (s *server) wakeAll() error {
 	var err error
 	for _, l := range s.loops {
 		err = errors.Join(err, l.waker.Wake())
@@ -195,45 +299,91 @@ func (s *server) Shutdown() error {
 	return err
 }
 
-// serve is one event loop. It always waits with Forever, which returns at
-// once when events are ready: looking first with timeout 0 (gnet's way)
-// spares the scheduler's bookkeeping on busy Waits but ends every busy
-// spell with an empty call, which measured more system calls per request.
+// serve is one event loop. It waits until the earliest deadline of its
+// connections, or with Forever when none has one, which returns at once
+// when events are ready: looking first with timeout 0 (gnet's way) spares
+// the scheduler's bookkeeping on busy Waits but ends every busy spell with
+// an empty call, which measured more system calls per request.
 func (l *loop) serve() error {
 	events := make([]epoll.Event, 0, 256)
 	for {
 		var err error
-		if events, err = l.poll.Wait(events, epoll.Forever); err != nil {
+		if events, err = l.poll.Wait(events, l.timeout()); err != nil {
 			return err
 		}
+		l.waits.Add(1)
+		l.clock()
 		for _, ev := range events {
 			switch ev.Token() {
 			case listenerToken:
 				l.accept()
 			case wakerToken:
-				return nil
+				if l.draining || l.srv.stopNow.Load() || !l.srv.draining.Load() {
+					return nil // Shutdown, or a second Drain
+				}
+				l.startDrain()
 			default:
-				// A Wait reports each fd at most once, so an fd closed
-				// earlier in this batch has no event later in it, and a
-				// reused fd number cannot receive its predecessor's event.
+				// A connection closed earlier in this batch (evicted for
+				// a newcomer) may still have an event in it: skip it. If
+				// the newcomer got the same fd, the event costs it one
+				// read that finds nothing.
 				c := l.conns[ev.Token()]
+				if c == nil {
+					continue
+				}
 				if c.waiting {
 					l.flush(c)
 				} else {
 					l.read(c, ev.IsReadClosed())
 				}
+				if c.state != stClosed {
+					l.account(c)
+				}
+			}
+		}
+		l.expire()
+		if l.draining && (l.nconns == 0 || l.now >= l.drainEnd) {
+			return nil // Serve closes what is left
+		}
+	}
+}
+
+// startDrain stops accepting and closes what owes nothing. Connections
+// owing responses go on until flush has written them and read finds no
+// more requests.
+func (l *loop) startDrain() {
+	l.draining = true
+	l.drainEnd = l.now + l.srv.cfg.drainTimeout
+	if err := l.poll.Registry().Deregister(l.listener); err != nil {
+		log.Print(err)
+	}
+	// Connections still queued on this listener are reset; they were
+	// never accepted, so nothing was asked of this server on them.
+	syscall.Close(l.listener)
+	l.listener = -1
+	for _, c := range l.conns {
+		if c != nil && !c.waiting {
+			// Requests may have arrived since the last event was handled:
+			// read drains the socket, answers them, and closes c once
+			// nothing is owed.
+			l.read(c, true)
+			if c.state != stClosed {
+				l.account(c)
 			}
 		}
 	}
 }
 
 // accept takes every queued connection: the listener is edge-triggered, so
-// one left in the queue would be reported only when another arrives. Out of
-// fds, accept4 closes the server's spare one to accept the next connection
-// and close it at once, so that the queue drains instead of stalling.
+// one left in the queue would be reported only when another arrives. At
+// the connection cap, and when accept4 runs out of fds, the newcomer takes
+// the place of the connection that least deserves its fd (see evict), so
+// that a flood of slow clients cannot lock out new ones; only when every
+// connection owes responses is the newcomer accepted and closed at once,
+// so that the queue drains instead of stalling.
 func (l *loop) accept() {
-	for {
-		fd, err := l.srv.accept4(l.listener)
+	for l.listener >= 0 {
+		fd, err := l.srv.accept4(l)
 		switch {
 		case err == syscall.EAGAIN:
 			return
@@ -245,6 +395,14 @@ func (l *loop) accept() {
 			log.Printf("accept: %v", err)
 			return
 		}
+		// The cap is per server, the eviction per loop: a loop evicts
+		// only its own connections, which needs no lock.
+		if l.srv.conns.Add(1) > int64(l.srv.cfg.maxConns) && !l.evict() {
+			l.srv.conns.Add(-1)
+			l.srv.full.Add(1) // counted first, so that a client seeing the close sees the count
+			syscall.Close(fd)
+			continue
+		}
 		// Each batch of responses is one write; Nagle's algorithm could only
 		// hold it back.
 		if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1); err != nil {
@@ -252,37 +410,56 @@ func (l *loop) accept() {
 		}
 		if err := l.poll.Registry().Register(fd, epoll.Token(fd), epoll.Readable|epoll.EdgeTriggered); err != nil { //nolint:gosec // G115: fds are never negative
 			log.Print(err)
+			l.srv.conns.Add(-1)
 			syscall.Close(fd)
 			continue
 		}
 		for fd >= len(l.conns) {
 			l.conns = append(l.conns[:cap(l.conns)], nil)
 		}
-		l.conns[fd] = &conn{fd: fd}
+		c := &conn{fd: fd}
+		l.conns[fd] = c
+		l.nconns++
+		l.enter(c, stHead) // the header timeout runs from the connect, as nginx's does
 		l.accepted.Add(1)
+		// A client sends its request right after connecting, so it is
+		// often here already when the loop is busy: answer it now, before
+		// this young connection can be evicted as an unfinished head by
+		// the next newcomer. One read per connection; usually EAGAIN on
+		// an idle loop.
+		l.read(c, false)
+		if c.state != stClosed {
+			l.account(c)
+		}
 	}
 }
 
 // errRefused is accept4's error for a connection closed for want of fds.
 var errRefused = errors.New("out of fds: connection refused")
 
-// accept4 accepts a connection on listener, or out of fds, accepts and
-// closes it with the spare fd's number.
-func (s *server) accept4(listener int) (int, error) {
+// accept4 accepts a connection on l's listener. Out of fds, it evicts one
+// of l's connections and tries again; with none to evict, it accepts and
+// closes the newcomer with the spare fd's number.
+func (s *server) accept4(l *loop) (int, error) {
 	s.acceptMu.Lock()
 	defer s.acceptMu.Unlock()
 	if s.spare < 0 { // taken by someone else last time: try again
 		s.spare, _ = syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	}
-	fd, _, err := syscall.Accept4(listener, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+	fd, _, err := syscall.Accept4(l.listener, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+	// A few tries: another thread may take the freed fd first.
+	for try := 0; (err == syscall.EMFILE || err == syscall.ENFILE) && try < 3 && l.evict(); try++ {
+		s.emfile.Add(1)
+		fd, _, err = syscall.Accept4(l.listener, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+	}
 	if (err != syscall.EMFILE && err != syscall.ENFILE) || s.spare < 0 {
 		return fd, err
 	}
 	syscall.Close(s.spare)
-	fd, _, err = syscall.Accept4(listener, syscall.SOCK_CLOEXEC)
+	fd, _, err = syscall.Accept4(l.listener, syscall.SOCK_CLOEXEC)
 	if err == nil {
-		syscall.Close(fd)
 		s.refused.Add(1)
+		syscall.Close(fd)
 		err = errRefused
 	}
 	if s.spare, _ = syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0); s.spare < 0 {
@@ -300,8 +477,10 @@ func (s *server) accept4(listener int) (int, error) {
 // ends a read early; HTTP clients do not send urgent data, and one that did
 // would stall only itself.) A peer's FIN arrives the same way, but it may
 // have come with the data this read takes: then the event says the read
-// side is closed, and read goes on to see the end of file.
+// side is closed, and read goes on to see the end of file. Draining, read
+// goes on to EAGAIN too, and then closes c if it owes nothing.
 func (l *loop) read(c *conn, readClosed bool) {
+	answered := false
 	for {
 		n, errno := rawIO(syscall.SYS_READ, c.fd, l.buf)
 		l.reads.Add(1)
@@ -309,13 +488,14 @@ func (l *loop) read(c *conn, readClosed bool) {
 		case errno == syscall.EINTR:
 			continue
 		case errno == syscall.EAGAIN:
+			l.settle(c, answered)
 			return
 		case errno != 0: // ECONNRESET and the like: the client is gone
 			l.closeConn(c)
 			return
-		case n == 0: // the client is done sending: answer, then close
+		case n == 0: // the client is done sending; it is owed nothing, or c would be waiting
 			c.closing = true
-			l.flush(c)
+			l.write(c, nil)
 			return
 		}
 		data := l.buf[:n]
@@ -323,15 +503,80 @@ func (l *loop) read(c *conn, readClosed bool) {
 			c.in = append(c.in, data...)
 			data = c.in
 		}
-		var rest []byte
-		l.out, rest, c.closing = answerAll(l.out[:0], data, 0)
-		c.in = append(c.in[:0], rest...) // copy: rest may be in l.buf
-		if len(c.in) == 0 {
-			c.in = nil // an idle connection keeps no buffer
-		}
-		if !l.write(c, l.out) || n < len(l.buf) && !readClosed {
+		open, progress := l.respond(c, data)
+		answered = answered || progress
+		if !open {
 			return
 		}
+		if n < len(l.buf) && !readClosed && !l.draining {
+			l.settle(c, answered)
+			return
+		}
+	}
+}
+
+// respond answers the complete request heads in data, c's input (in l.buf
+// or c.in), writing each cfg.maxPendingOutput worth of responses before
+// answering more, and keeps in c.in what it does not answer. It reports
+// whether c is still open with nothing owed, and whether it answered
+// anything.
+func (l *loop) respond(c *conn, data []byte) (open, answered bool) {
+	for {
+		var closing bool
+		l.out, data, closing = answerAll(l.out[:0], data, l.srv.cfg.maxPendingOutput)
+		if len(l.out) == 0 {
+			break // nothing, or only the start of a head
+		}
+		answered = true
+		if closing {
+			c.closing, data = true, nil // nothing after the last response is a request
+		}
+		if !l.write(c, l.out) {
+			if c.state != stClosed {
+				// Writing waits for Writable: the heads not answered
+				// stay unread-from until flush has sent what is owed.
+				c.in = keep(c.in, data)
+			}
+			return false, true
+		}
+		if len(data) == 0 {
+			break
+		}
+	}
+	c.in = keep(c.in, data)
+	return true, answered
+}
+
+// keep returns rest, the input not yet answered, as a connection's input
+// buffer: in reused, or nil when rest is empty, so that an idle connection
+// keeps no buffer. rest may lie in l.buf, which the next read overwrites,
+// or in in itself. A buffer four times larger than rest (one that grew for
+// a large read of which half a head is left) is given back for a copy of
+// rest's size.
+func keep(in, rest []byte) []byte {
+	switch {
+	case len(rest) == 0:
+		return nil
+	case cap(in) > 4<<10 && cap(in) >= 4*len(rest):
+		return bytes.Clone(rest)
+	}
+	return append(in[:0], rest...)
+}
+
+// settle starts the timer c's state calls for, once an event has been
+// handled and c is reading: a head in progress keeps the timer it started
+// with, however many bytes trickle in, and a new head or an idle spell
+// starts a new one. Draining, c is closed instead, since it owes nothing.
+func (l *loop) settle(c *conn, answered bool) {
+	switch {
+	case l.draining:
+		l.closeConn(c)
+	case len(c.in) > 0:
+		if answered || c.state != stHead {
+			l.enter(c, stHead)
+		}
+	case answered:
+		l.enter(c, stIdle)
 	}
 }
 
@@ -339,6 +584,7 @@ func (l *loop) read(c *conn, readClosed bool) {
 // c.out what the socket has no room for, and reports whether c is still
 // open with nothing left to write.
 func (l *loop) write(c *conn, out []byte) bool {
+	progress := false
 	for len(out) > 0 {
 		n, errno := rawIO(syscall.SYS_WRITE, c.fd, out)
 		switch {
@@ -353,7 +599,10 @@ func (l *loop) write(c *conn, out []byte) bool {
 			if !c.waiting {
 				c.waiting = true
 				l.srv.writeWaits.Add(1)
+				l.enter(c, stWrite)
 				l.reregister(c, epoll.Writable|epoll.EdgeTriggered)
+			} else if progress {
+				l.enter(c, stWrite) // the write timeout counts time without progress
 			}
 			return false
 		case errno != 0:
@@ -362,7 +611,7 @@ func (l *loop) write(c *conn, out []byte) bool {
 			l.closeConn(c)
 			return false
 		}
-		out = out[n:]
+		out, progress = out[n:], true
 	}
 	if c.closing {
 		// A server taking request bodies would first shut down writing and
@@ -374,15 +623,41 @@ func (l *loop) write(c *conn, out []byte) bool {
 	return true
 }
 
-// flush writes what c.out holds, once c is writable again, then goes back
-// to reading: Reregister reports at once any requests that arrived while
-// writing waited.
+// flush writes what c.out holds, once c is writable again, then answers
+// the requests held back while it waited: they were read already, so no
+// new edge will report them. Then it goes back to reading: Reregister
+// reports at once any requests that arrived while writing waited.
 func (l *loop) flush(c *conn) {
 	out := c.out
 	c.out = nil
-	if l.write(c, out) && c.waiting {
-		c.waiting = false
-		l.reregister(c, epoll.Readable|epoll.EdgeTriggered)
+	if !l.write(c, out) {
+		return
+	}
+	l.enter(c, stWrite) // progress: if the held-back answers fill the socket again, their timer starts now
+	if len(c.in) > 0 {
+		if open, _ := l.respond(c, c.in); !open {
+			return
+		}
+	}
+	c.waiting = false
+	if l.draining {
+		l.read(c, true)
+		return
+	}
+	if l.reregister(c, epoll.Readable|epoll.EdgeTriggered) {
+		l.settle(c, true)
+	}
+}
+
+// account keeps the figures of the bytes connections hold up to date.
+func (l *loop) account(c *conn) {
+	if d := cap(c.in) + cap(c.out) - c.held; d != 0 {
+		c.held += d
+		l.held.Add(int64(d))
+		if c.held > l.peakConn {
+			l.peakConn = c.held
+			l.peak.Store(int64(c.held))
+		}
 	}
 }
 
@@ -412,6 +687,11 @@ func (l *loop) closeConn(c *conn) {
 	}
 	syscall.Close(c.fd)
 	l.conns[c.fd] = nil
+	l.leave(c)
+	l.nconns--
+	l.srv.conns.Add(-1)
+	c.in, c.out = nil, nil
+	l.account(c)
 }
 
 // close releases everything the server holds; it is safe on a server that

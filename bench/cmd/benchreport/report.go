@@ -114,7 +114,7 @@ func notes(w io.Writer, s samples, servers []serverRow) {
 	if len(servers) > 0 {
 		p("- Servers: evserver and gnet run one event loop per CPU (%d here), netserver a goroutine per connection on as many Ps; ", runtime.NumCPU())
 		p("wrk (2 threads) runs on the same cores, so every server competes with the load generator, and with whatever else the machine was doing (see the load column and the load average). ")
-		p("An idle connection costs netserver a goroutine (its stack) and its read buffer, gnet its connection object and buffers, evserver only a 64-byte struct and a slot in its loop's table.\n")
+		p("An idle connection costs netserver a goroutine (its stack) and its read buffer, gnet its connection object and buffers, evserver only a 96-byte struct (with its links in its loop's deadline list) and a slot in its loop's table.\n")
 		es, gs := syscallsPerRequest(servers, "evserver", "all"), syscallsPerRequest(servers, "gnetserver", "all")
 		p("- System calls per request: evserver %s (read %s, write %s, epoll waits %s), gnet %s (read %s, write %s, epoll waits %s). ",
 			num3(es), num3(syscallsPerRequest(servers, "evserver", "read")), num3(syscallsPerRequest(servers, "evserver", "write")), num3(waitsPer(servers, "evserver")),
