@@ -87,7 +87,7 @@ func dialSmallBuffer(t testing.TB, s *server) *net.TCPConn {
 func flood(c net.Conn) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		batch := bytes.Repeat([]byte("GET / HTTP/1.1\r\n\r\n"), 20_000)
+		batch := bytes.Repeat([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 20_000)
 		for range 50 {
 			if _, err := c.Write(batch); err != nil {
 				done <- err
@@ -167,7 +167,7 @@ func TestIdleServerSleeps(t *testing.T) {
 		t.Errorf("a server without connections returned from Wait %d times, want 0", n)
 	}
 	c := dial(t, s)
-	send(t, c, "GET / HTTP/1.1\r\n\r\n")
+	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	if got := make([]byte, len(ok)); check2(io.ReadFull(c, got)) != nil || string(got) != ok {
 		t.Fatalf("response %q", got)
 	}
@@ -202,7 +202,7 @@ func TestHeaderTimeout(t *testing.T) {
 	s, _ := startConfig(t, cfg)
 	silent, half, trickle, good := dial(t, s), dial(t, s), dial(t, s), dial(t, s)
 	send(t, half, "GET / HTTP/1.1\r\nHost: x\r\n")
-	send(t, good, "GET / HTTP/1.1\r\n\r\n")
+	send(t, good, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	closed := make(chan string, 1)
 	go func() { closed <- expectEOF(t, trickle, "trickle") }()
 	const trickleMax = 4000 // under every head limit: only the timer can close it
@@ -298,8 +298,8 @@ func TestPendingOutputBound(t *testing.T) {
 	// is given back.
 	c = dial(t, s)
 	half := "GET / HTTP/1.1\r\nX: " + strings.Repeat("x", 2000)
-	send(t, c, "GET / HTTP/1.1\r\nX: y")
-	send(t, c, "\r\n\r\n"+strings.Repeat("GET / HTTP/1.1\r\n\r\n", 3000)+half)
+	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\nX: y")
+	send(t, c, "\r\n\r\n"+strings.Repeat("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 3000)+half)
 	r := make([]byte, len(ok)*3001)
 	if _, err := io.ReadFull(c, r); err != nil {
 		t.Fatal(err)
@@ -329,7 +329,7 @@ func TestEviction(t *testing.T) {
 	var idle [2]*net.TCPConn
 	for i := range idle {
 		idle[i] = connect()
-		send(t, idle[i], "GET / HTTP/1.1\r\n\r\n")
+		send(t, idle[i], "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 		if got := make([]byte, len(ok)); check2(io.ReadFull(idle[i], got)) != nil {
 			t.Fatal("no response")
 		}
@@ -347,7 +347,7 @@ func TestEviction(t *testing.T) {
 			t.Fatalf("newcomer %d: %d idle and %d heads evicted, want %d and %d", i, n, m, want.idle, want.heads)
 		}
 	}
-	send(t, h2, "TP/1.1\r\n\r\n")
+	send(t, h2, "TP/1.1\r\nHost: x\r\n\r\n")
 	if got := make([]byte, len(ok)); check2(io.ReadFull(h2, got)) != nil || string(got) != ok {
 		t.Errorf("the unevicted head got %q", got)
 	}
@@ -359,7 +359,7 @@ func TestEviction(t *testing.T) {
 	old := connect()
 	send(t, old, "GET / HT")
 	young := connect()
-	send(t, young, "GET / HTTP/1.1\r\n\r\n")
+	send(t, young, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	if got := make([]byte, len(ok)); check2(io.ReadFull(young, got)) != nil {
 		t.Fatal("no response")
 	}
@@ -415,7 +415,7 @@ func TestDrain(t *testing.T) {
 	pipelined := dialSmallBuffer(t, s)
 	requests := 0
 	for more := 2; more > 0 && requests < 2_000_000; requests += burst {
-		send(t, pipelined, strings.Repeat("GET / HTTP/1.1\r\n\r\n", burst))
+		send(t, pipelined, strings.Repeat("GET / HTTP/1.1\r\nHost: x\r\n\r\n", burst))
 		waitFor(t, "the chunk delivered", func() bool { return unsent(t, pipelined) == 0 })
 		if s.writeWaits.Load() > 0 {
 			more--
@@ -425,7 +425,7 @@ func TestDrain(t *testing.T) {
 		t.Fatalf("%d requests sent, and the server never had to wait for Writable", requests)
 	}
 	idle := dial(t, s)
-	send(t, idle, "GET / HTTP/1.1\r\n\r\n")
+	send(t, idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	if got := make([]byte, len(ok)); check2(io.ReadFull(idle, got)) != nil {
 		t.Fatal("no response")
 	}
@@ -433,7 +433,7 @@ func TestDrain(t *testing.T) {
 	send(t, half, "GET / HTTP/1.1\r\n")
 	late := dial(t, s)
 	waitFor(t, "every client connected", func() bool { return s.conns.Load() == 4 })
-	send(t, late, "GET / HTTP/1.1\r\n\r\n")
+	send(t, late, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 
 	check(t, s.Drain())
 	for _, c := range []struct {

@@ -461,7 +461,7 @@ func neverRead(addr string, ld load, w *watcher, k *closer, dialErrs *atomic.Int
 		dialErrs.Add(1)
 		return
 	}
-	batch := bytes.Repeat([]byte("GET / HTTP/1.1\r\n\r\n"), 20_000)
+	batch := bytes.Repeat([]byte("GET / HTTP/1.1\r\nHost: soak\r\n\r\n"), 20_000)
 	go func() {
 		for range 10 {
 			for b := batch; len(b) > 0; {
@@ -537,7 +537,7 @@ func churn(addr string, errs *atomic.Int64, refused *atomic.Int64) {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: soak\r\nConnection: close\r\n\r\n")
 	if b, err := io.ReadAll(c); err != nil || string(b) != okClose {
 		errs.Add(1)
 		churnErr(fmt.Sprintf("%q, %v", b, err))
