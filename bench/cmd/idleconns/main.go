@@ -41,6 +41,7 @@ func main() {
 	parallel := flag.Int("parallel", 64, "connections being opened at once")
 	hold := flag.Duration("hold", 2*time.Minute, "longest time to hold the connections")
 	dump := flag.Bool("dump", false, "send a few kinds of request and write the raw responses to stdout")
+	dumpGet := flag.Bool("dump-get", false, "like -dump, but only the benchmark's protocol: pipelined keep-alive GETs, the last with Connection: close")
 	requests := flag.Int("requests", 0, "instead of holding the connections idle, make this many requests over them, one at a time on each, then exit")
 	flag.Parse()
 	log.SetFlags(0)
@@ -56,8 +57,12 @@ func main() {
 	if *sources < 1 || *sources > 254 {
 		log.Fatalf("-sources %d: want 1..254", *sources)
 	}
-	if *dump {
-		if err := dumpResponses(*addr, os.Stdout); err != nil {
+	if *dump || *dumpGet {
+		cases := dumpCases
+		if *dumpGet {
+			cases = cases[:1]
+		}
+		if err := dumpResponses(*addr, cases, os.Stdout); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -150,7 +155,9 @@ func roundTrips(conns []net.Conn, n int) error {
 }
 
 // dumpCases are the requests of -dump. Each ends with one the server must
-// answer by closing, so that everything it sends is read.
+// answer by closing, so that everything it sends is read. The first is the
+// benchmark's protocol, all that -dump-get sends: the C floor speaks only
+// that, the Go servers share evserver's parser and answer every case alike.
 var dumpCases = []string{
 	"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\nGET /c HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
 	"GET / HTTP/1.0\r\n\r\n",
@@ -162,8 +169,8 @@ var dumpCases = []string{
 	"GET / HTTP/2.0\r\n\r\n",
 }
 
-func dumpResponses(addr string, w io.Writer) error {
-	for _, req := range dumpCases {
+func dumpResponses(addr string, cases []string, w io.Writer) error {
+	for _, req := range cases {
 		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
 		if err != nil {
 			return err
