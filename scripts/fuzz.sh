@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz every target in fuzz/ and cmd/evserver/ for a bounded time on this
+# Fuzz every target in fuzz/ and internal/http1/ for a bounded time on this
 # machine, then replay fuzz/'s seed corpus, and check the inspector's quote in
 # doc/layout/quotes.md, on other architectures under qemu-user.
 #
@@ -34,9 +34,9 @@ if [ -n "$arches" ]; then
 	done
 fi
 
-# fuzz/ fuzzes the package's event layout; cmd/evserver its request parser
+# fuzz/ fuzzes the package's event layout; internal/http1 evserver's request parser
 # against net/http's.
-for pkg in ./fuzz ./cmd/evserver; do
+for pkg in ./fuzz ./internal/http1; do
 	for t in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz'); do
 		echo "==> $pkg $t for $fuzztime on $(go env GOARCH)"
 		go test -run='^$' -fuzz="^$t\$" -fuzztime="$fuzztime" "$pkg"

@@ -2,7 +2,8 @@
 // by default, built on this package and the syscall package only. It
 // answers every GET with "hello\n" (and HEAD with its head), keeps
 // connections alive and answers pipelined requests in order; it refuses
-// request bodies and any head RFC 9112 does not allow (http.go).
+// request bodies and any head RFC 9112 does not allow (the parser is
+// internal/http1, which the servers bench/ compares it with share).
 //
 // It is meant to be copied as the skeleton of an event-loop server: loops
 // that share nothing, each with its own SO_REUSEPORT listener; non-blocking
@@ -55,6 +56,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/rawpoll/epoll/internal/http1"
 )
 
 func main() {
@@ -76,9 +79,9 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) error {
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", "127.0.0.1:8080", "`ip:port` to listen on; port 0 picks a free one")
 	loops := flags.Int("loops", runtime.GOMAXPROCS(0), "event loops, each a goroutine with its own Poll and listener")
-	flags.IntVar(&maxRequestLine, "max-request-line", maxRequestLine, "`bytes` of a request line without CRLF; longer gets 414")
-	flags.IntVar(&maxHeadBytes, "max-head-bytes", maxHeadBytes, "`bytes` of a request head, blank line included; more gets 431")
-	flags.IntVar(&maxFields, "max-fields", maxFields, "header field lines of a request; more gets 431")
+	flags.IntVar(&http1.MaxRequestLine, "max-request-line", http1.MaxRequestLine, "`bytes` of a request line without CRLF; longer gets 414")
+	flags.IntVar(&http1.MaxHeadBytes, "max-head-bytes", http1.MaxHeadBytes, "`bytes` of a request head, blank line included; more gets 431")
+	flags.IntVar(&http1.MaxFields, "max-fields", http1.MaxFields, "header field lines of a request; more gets 431")
 	cfg := defaultConfig(*loops)
 	flags.DurationVar(&cfg.timeouts[stHead], "header-timeout", cfg.timeouts[stHead], "a connection's request head must be whole this long after it started (or after the connect); 0: no limit")
 	flags.DurationVar(&cfg.timeouts[stIdle], "idle-timeout", cfg.timeouts[stIdle], "close a keep-alive connection with nothing in flight after this; 0: never")
@@ -89,8 +92,8 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) error {
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	if maxRequestLine < 1 || maxHeadBytes < 1 || maxFields < 0 {
-		return fmt.Errorf("-max-request-line %d, -max-head-bytes %d, -max-fields %d: want limits above 0 (-max-fields may be 0)", maxRequestLine, maxHeadBytes, maxFields)
+	if http1.MaxRequestLine < 1 || http1.MaxHeadBytes < 1 || http1.MaxFields < 0 {
+		return fmt.Errorf("-max-request-line %d, -max-head-bytes %d, -max-fields %d: want limits above 0 (-max-fields may be 0)", http1.MaxRequestLine, http1.MaxHeadBytes, http1.MaxFields)
 	}
 	cfg.loops = *loops
 	if cfg.maxConns == 0 {

@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/rawpoll/epoll"
+	"github.com/rawpoll/epoll/internal/http1"
 )
 
 // Connections are registered with their fd as the token. Fds fit in 31 bits,
@@ -24,10 +25,7 @@ const (
 	wakerToken    epoll.Token = 1<<32 + 1
 )
 
-const (
-	readSize       = 64 << 10 // bytes per read system call
-	maxHeaderBytes = 8 << 10  // a request head must end (\r\n\r\n) within this
-)
+const readSize = 64 << 10 // bytes per read system call
 
 // config is what the flags set.
 type config struct {
@@ -523,7 +521,7 @@ func (l *loop) read(c *conn, readClosed bool) {
 func (l *loop) respond(c *conn, data []byte) (open, answered bool) {
 	for {
 		var closing bool
-		l.out, data, closing = answerAll(l.out[:0], data, l.srv.cfg.maxPendingOutput)
+		l.out, data, closing = http1.AnswerAll(l.out[:0], data, l.srv.cfg.maxPendingOutput)
 		if len(l.out) == 0 {
 			break // nothing, or only the start of a head
 		}

@@ -6,20 +6,17 @@
 // evserver's error responses and a close. scripts/bench.sh checks that all
 // three answer alike.
 //
-// http.go is cmd/evserver's parser itself, copied by go generate; a test
-// fails if the copy is stale.
+// The parser is evserver's own, the root module's internal/http1, which
+// this module may import because its path lies under the root's.
 package proto
 
-//go:generate sh -c "{ echo '// Code generated from cmd/evserver/http.go by go generate; DO NOT EDIT.'; echo; sed 's/^package main$/package proto/' ../../../cmd/evserver/http.go; } >http.go"
-
-// maxHeaderBytes is cmd/evserver's default head limit, which its server.go
-// holds.
-const maxHeaderBytes = 8 << 10
+import "github.com/rawpoll/epoll/internal/http1"
 
 // AnswerAll appends a response to out for each complete request in in, in
 // order, and returns the start of an incomplete request left over (a
-// subslice of in) and whether to close: cmd/evserver's answerAll.
+// subslice of in) and whether to close: http1.AnswerAll with no bound on
+// out, at evserver's default limits.
 func AnswerAll(in, out []byte) (rest, resp []byte, closing bool) {
-	resp, rest, closing = answerAll(out, in, 0)
+	resp, rest, closing = http1.AnswerAll(out, in, 0)
 	return rest, resp, closing
 }

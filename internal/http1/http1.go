@@ -1,6 +1,12 @@
-// Code generated from cmd/evserver/http.go by go generate; DO NOT EDIT.
-
-package proto
+// Package http1 is the HTTP/1.1 request-head parser of cmd/evserver, and of
+// the servers bench/ measures it against (bench/cmd/netserver and
+// gnetserver, through bench/internal/proto), so that all of them answer
+// byte for byte alike: every GET is answered "hello\n" (and HEAD with its
+// head), pipelined heads in order, and any head RFC 9112 does not allow,
+// other methods, bodies and heads over the limits get an error response and
+// a close. It is one package so that the parser has one source; it is
+// internal because only this repository's commands serve its answers.
+package http1
 
 import (
 	"bytes"
@@ -29,7 +35,7 @@ import (
 //     servers to accept absolute-form too; only proxies are sent it, and
 //     refusing it keeps Host the one source of the authority.
 //
-// answerAll keeps no state between calls: the loop hands it again every byte
+// AnswerAll keeps no state between calls: the loop hands it again every byte
 // of a head not yet complete. Each call checks the complete lines of that
 // head again, so a head arriving a byte per read costs O(n) per read and
 // O(n²) in all, which the head limit bounds (as it bounded the bytes.Index
@@ -42,25 +48,26 @@ import (
 // Every decision is taken as soon as the bytes that decide it are in, and
 // depends on nothing after them, so the answer is the same however TCP
 // splits the bytes: an invalid line is refused once its LF arrives, a
-// request line once it passes maxRequestLine, a head once maxHeadBytes of it
+// request line once it passes MaxRequestLine, a head once MaxHeadBytes of it
 // hold no end. Until the request line ends only its own limit applies, so
 // that a long one gets its 414 rather than the 431 of a head that cannot end
 // in time; after it, the whole head, request line included, must end within
-// maxHeadBytes. A connection so holds at most max(maxRequestLine+1,
-// maxHeadBytes-1) bytes of a head.
+// MaxHeadBytes. A connection so holds at most max(MaxRequestLine+1,
+// MaxHeadBytes-1) bytes of a head.
 
-// Limits on a request head, set by main's flags. Each refusal closes the
-// connection.
+// Limits on a request head, which cmd/evserver's flags set before it
+// serves; they must not change while AnswerAll runs. Each refusal closes
+// the connection.
 var (
-	// maxRequestLine bounds the request line without its CRLF (nginx's
+	// MaxRequestLine bounds the request line without its CRLF (nginx's
 	// large_client_header_buffers, 8 KiB): 414 URI Too Long.
-	maxRequestLine = 8 << 10
-	// maxHeadBytes bounds a whole head, request line to blank line
+	MaxRequestLine = 8 << 10
+	// MaxHeadBytes bounds a whole head, request line to blank line
 	// included: 431. Also what a connection buffers of an incomplete head.
-	maxHeadBytes = maxHeaderBytes // server.go's, 8 KiB
-	// maxFields bounds the field lines of a head (Apache's
+	MaxHeadBytes = 8 << 10
+	// MaxFields bounds the field lines of a head (Apache's
 	// LimitRequestFields): 431.
-	maxFields = 100
+	MaxFields = 100
 )
 
 // A canned response: whole, and its head alone for a request with method
@@ -87,15 +94,15 @@ var (
 	badVersion      = response("505 HTTP Version Not Supported", "only HTTP/1.0 and HTTP/1.1 are served\n", closeField)
 )
 
-// answerAll appends to out a response for each complete request head at the
+// AnswerAll appends to out a response for each complete request head at the
 // start of in, in order, which is all that pipelining needs. It returns the
 // start of an incomplete head left over, and whether to close the connection
 // once out is written; then nothing of in is left, as nothing after a
 // refusal or a Connection: close may be read as a request. With maxOut > 0
 // it stops once out holds maxOut bytes or more, leaving the heads not yet
 // answered in rest. An incomplete head left in rest is at most
-// max(maxRequestLine+1, maxHeadBytes-1) bytes.
-func answerAll(out, in []byte, maxOut int) (resp, rest []byte, closing bool) {
+// max(MaxRequestLine+1, MaxHeadBytes-1) bytes.
+func AnswerAll(out, in []byte, maxOut int) (resp, rest []byte, closing bool) {
 	rest = in
 	for maxOut <= 0 || len(out) < maxOut {
 		n, r, keepAlive := parse(rest)
@@ -118,14 +125,14 @@ func answerAll(out, in []byte, maxOut int) (resp, rest []byte, closing bool) {
 func parse(in []byte) (n int, resp []byte, keepAlive bool) {
 	// The request line: method SP request-target SP HTTP-version CRLF. Until
 	// its LF, only its own limit applies.
-	lwin := in[:min(len(in), maxRequestLine+2)]
+	lwin := in[:min(len(in), MaxRequestLine+2)]
 	eol := bytes.IndexByte(lwin, '\n')
 	if eol < 0 {
 		line := lwin
 		if len(line) > 0 && line[len(line)-1] == '\r' {
 			line = line[:len(line)-1] // its LF may come next
 		}
-		if len(line) > maxRequestLine {
+		if len(line) > MaxRequestLine {
 			return 0, lineTooLong.whole, false
 		}
 		return 0, nil, false
@@ -145,10 +152,10 @@ func parse(in []byte) (n int, resp []byte, keepAlive bool) {
 		return refuse(*status)
 	}
 	pos := eol + 1
-	if pos > maxHeadBytes-2 {
+	if pos > MaxHeadBytes-2 {
 		return refuse(headTooLarge) // no room left for the blank line
 	}
-	win := in[:min(len(in), maxHeadBytes)] // a head ends within this
+	win := in[:min(len(in), MaxHeadBytes)] // a head ends within this
 
 	// Field lines: field-name ":" OWS field-value OWS CRLF, to an empty line.
 	keepAlive = !http10 // HTTP/1.0 keep-alive is not offered
@@ -158,7 +165,7 @@ func parse(in []byte) (n int, resp []byte, keepAlive bool) {
 	for {
 		eol = bytes.IndexByte(win[pos:], '\n')
 		if eol < 0 {
-			if len(in) >= maxHeadBytes {
+			if len(in) >= MaxHeadBytes {
 				return refuse(headTooLarge)
 			}
 			return 0, nil, false
@@ -172,7 +179,7 @@ func parse(in []byte) (n int, resp []byte, keepAlive bool) {
 		if len(line) == 0 {
 			break // the end of the head
 		}
-		if fields++; fields > maxFields {
+		if fields++; fields > MaxFields {
 			return refuse(headTooLarge)
 		}
 		name, value, ok := fieldLine(line)

@@ -1,4 +1,4 @@
-package main
+package http1
 
 import (
 	"bytes"
@@ -9,12 +9,12 @@ import (
 )
 
 // The benchmarks compare the parser with the one it replaced (commit
-// 8248558, answerAll and answer copied below unchanged but for their names),
+// 8248558, AnswerAll and answer copied below unchanged but for their names),
 // in the same process. Each round runs in its own process with the order
 // of the two rotated by $BENCH_ROUND, as scripts/bench.sh does:
 //
 //	for r in 0 1 2 3 4 5 6 7 8 9; do BENCH_ROUND=$r go test -run '^$' \
-//	    -bench 'AnswerAll|SlowHead' -count 1 ./cmd/evserver; done >parse.txt
+//	    -bench 'AnswerAll|SlowHead' -count 1 ./internal/http1; done >parse.txt
 //	benchstat -col /impl parse.txt
 
 func impls() []string {
@@ -29,7 +29,7 @@ func answerAllOf(impl string) func(out, in []byte, maxOut int) ([]byte, []byte, 
 	if impl == "old" {
 		return oldAnswerAll
 	}
-	return answerAll
+	return AnswerAll
 }
 
 // BenchmarkAnswerAll answers one read's worth of requests: one head, as
@@ -68,7 +68,7 @@ func BenchmarkAnswerAll(b *testing.B) {
 }
 
 // BenchmarkSlowHead answers a head of almost 8 KiB (60 fields of 128 bytes)
-// that arrives a byte per read, handing answerAll all of it so far each
+// that arrives a byte per read, handing AnswerAll all of it so far each
 // time, as the loop does: the cost of rescanning. Reported per head and per
 // byte.
 func BenchmarkSlowHead(b *testing.B) {
@@ -97,7 +97,8 @@ func BenchmarkSlowHead(b *testing.B) {
 
 // The parser as it was in commit 8248558.
 var (
-	oldHeadEnd = []byte("\r\n\r\n")
+	oldHeadEnd        = []byte("\r\n\r\n")
+	oldMaxHeaderBytes = 8 << 10 // then server.go's
 
 	oldResponseOK      = oldResponse("200 OK", "hello\n", "")
 	oldResponseOKClose = oldResponse("200 OK", "hello\n", "Connection: close\r\n")
@@ -122,7 +123,7 @@ func oldAnswerAll(out, in []byte, maxOut int) (resp, rest []byte, closing bool) 
 	for !closing && (maxOut <= 0 || len(out) < maxOut) {
 		end := bytes.Index(rest, oldHeadEnd)
 		if end < 0 {
-			if len(rest) > maxHeaderBytes {
+			if len(rest) > oldMaxHeaderBytes {
 				out, closing = append(out, oldHeadTooLarge...), true
 			}
 			break

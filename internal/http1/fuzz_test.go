@@ -1,4 +1,4 @@
-package main
+package http1
 
 import (
 	"bufio"
@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/rawpoll/epoll/internal/http1/http1test"
 )
 
-// FuzzAnswerAll checks answerAll on any bytes against net/http's request
+// FuzzAnswerAll checks AnswerAll on any bytes against net/http's request
 // parser and against itself:
 //
 //   - Every 200 answers a request that http.ReadRequest reads from the same
@@ -29,9 +31,9 @@ import (
 //
 // small runs it with tiny limits, so that short inputs reach them.
 func FuzzAnswerAll(f *testing.F) {
-	for _, tc := range conformance {
-		if len(tc.send) <= 16<<10 {
-			f.Add([]byte(tc.send), uint16(len(tc.send)/2), uint16(0), false)
+	for _, tc := range http1test.Conformance {
+		if len(tc.Send) <= 16<<10 {
+			f.Add([]byte(tc.Send), uint16(len(tc.Send)/2), uint16(0), false)
 		}
 	}
 	for _, s := range []string{
@@ -67,8 +69,8 @@ func FuzzAnswerAll(f *testing.F) {
 	f.Add([]byte{5, 2, 6, 2, 7, 0, 10, 12, 3, 2, 13, 1}, uint16(5), uint16(1), true)
 	f.Fuzz(func(t *testing.T, in []byte, split, maxOut uint16, small bool) {
 		if small {
-			defer func(l, h, f int) { maxRequestLine, maxHeadBytes, maxFields = l, h, f }(maxRequestLine, maxHeadBytes, maxFields)
-			maxRequestLine, maxHeadBytes, maxFields = 40, 64, 3
+			defer func(l, h, f int) { MaxRequestLine, MaxHeadBytes, MaxFields = l, h, f }(MaxRequestLine, MaxHeadBytes, MaxFields)
+			MaxRequestLine, MaxHeadBytes, MaxFields = 40, 64, 3
 		}
 		checkAnswerAll(t, in, split, maxOut)
 		checkAnswerAll(t, expand(in), split, maxOut)
@@ -97,7 +99,7 @@ func expand(in []byte) []byte {
 	return out
 }
 
-// checkAnswerAll checks answerAll's answer to in.
+// checkAnswerAll checks AnswerAll's answer to in.
 func checkAnswerAll(t *testing.T, in []byte, split, maxOut uint16) {
 	t.Helper()
 	valid := true
@@ -108,13 +110,13 @@ func checkAnswerAll(t *testing.T, in []byte, split, maxOut uint16) {
 		t.Fatalf("validValue(%q) is %v", in, !valid)
 	}
 
-	out, rest, closing := answerAll(nil, in, 0)
+	out, rest, closing := AnswerAll(nil, in, 0)
 	checkAgainstNetHTTP(t, in, out, rest, closing)
 
 	k := int(split) % (len(in) + 1)
-	got, left, closed := answerAll(nil, in[:k], 0)
+	got, left, closed := AnswerAll(nil, in[:k], 0)
 	if !closed {
-		got, left, closed = answerAll(got, append(left[:len(left):len(left)], in[k:]...), 0)
+		got, left, closed = AnswerAll(got, append(left[:len(left):len(left)], in[k:]...), 0)
 	}
 	if !bytes.Equal(got, out) || !bytes.Equal(left, rest) || closed != closing {
 		t.Fatalf("split at %d: %q, %q left, closing %v; in one piece %q, %q left, closing %v", k, got, left, closed, out, rest, closing)
@@ -124,7 +126,7 @@ func checkAnswerAll(t *testing.T, in []byte, split, maxOut uint16) {
 		got, left, closed = nil, in, false
 		for !closed {
 			var more []byte
-			more, left, closed = answerAll(nil, left, int(maxOut))
+			more, left, closed = AnswerAll(nil, left, int(maxOut))
 			if len(more) >= int(maxOut)+longest {
 				t.Fatalf("maxOut %d: one call made %d bytes", maxOut, len(more))
 			}
@@ -148,7 +150,7 @@ var longest = func() (n int) {
 }()
 
 // checkAgainstNetHTTP walks the heads of in, as parse frames them, beside
-// the responses answerAll made for them.
+// the responses AnswerAll made for them.
 func checkAgainstNetHTTP(t *testing.T, in, out, rest []byte, closing bool) {
 	t.Helper()
 	for head := in; ; {
@@ -157,13 +159,13 @@ func checkAgainstNetHTTP(t *testing.T, in, out, rest []byte, closing bool) {
 			if closing || !bytes.Equal(rest, head) || len(out) > 0 {
 				t.Fatalf("an incomplete head %q, but closing %v, %q left, %q not sent", head, closing, rest, out)
 			}
-			if len(rest) > max(maxRequestLine+1, maxHeadBytes-1) {
+			if len(rest) > max(MaxRequestLine+1, MaxHeadBytes-1) {
 				t.Fatalf("%d bytes left of a head, over the limits", len(rest))
 			}
 			return
 		}
 		if !bytes.HasPrefix(out, r) {
-			t.Fatalf("answerAll sent %q, want %q", out, r)
+			t.Fatalf("AnswerAll sent %q, want %q", out, r)
 		}
 		out = out[len(r):]
 		status := string(r[len("HTTP/1.1 "):len("HTTP/1.1 200")])
