@@ -79,6 +79,13 @@ func main() {
 	if *sources < 1 || *sources > 254 {
 		log.Fatalf("-sources %d: want 1..254", *sources)
 	}
+	if *dump {
+		if err := dumpResponses(*addr, os.Stdout); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+
 	var start func(net.Conn) error
 	var halfHead []byte
 	switch *kind {
@@ -97,14 +104,8 @@ func main() {
 	default:
 		log.Fatalf("-kind %q: want idle, halfhead or nonreading", *kind)
 	}
-	if start != nil && (*requests > 0 || *dump) {
-		log.Fatalf("-kind %s holds connections: -requests and -dump want -kind idle", *kind)
-	}
-	if *dump {
-		if err := dumpResponses(*addr, os.Stdout); err != nil {
-			log.Fatal(err)
-		}
-		return
+	if start != nil && *requests > 0 {
+		log.Fatalf("-kind %s holds connections: -requests wants -kind idle", *kind)
 	}
 
 	conns := make([]net.Conn, *n)
@@ -162,7 +163,8 @@ feed:
 		fmt.Printf("done %d\n", *requests)
 		return
 	}
-	if *kind == "nonreading" {
+	switch *kind {
+	case "nonreading":
 		sent, blocked, err := stall(conns, bytes.Repeat([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), *pipeline), *batches, *blockAfter)
 		if err != nil {
 			log.Print(err)
@@ -170,9 +172,9 @@ feed:
 		}
 		fmt.Printf("ready %d sent_kb=%d blocked=%d pipeline=%d batches=%d block_after_ms=%d\n",
 			*n, sent>>10, blocked, *pipeline, *batches, blockAfter.Milliseconds())
-	} else if *kind == "halfhead" {
+	case "halfhead":
 		fmt.Printf("ready %d head_bytes=%d\n", *n, len(halfHead))
-	} else {
+	default:
 		fmt.Printf("ready %d\n", *n)
 	}
 
