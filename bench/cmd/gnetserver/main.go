@@ -68,7 +68,11 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 	in, _ := c.Peek(-1)
 	buf := outBufs.Get().(*[]byte)
 	rest, out, closing := proto.AnswerAll(in, (*buf)[:0])
-	_, _ = c.Discard(len(in) - len(rest)) // cannot fail: in is what Peek had
+	// gnet's Discard(0) discards everything buffered, so an unfinished
+	// head (nothing answered) must not reach it: it would be lost.
+	if n := len(in) - len(rest); n > 0 {
+		_, _ = c.Discard(n) // cannot fail: in is what Peek had
+	}
 	var err error
 	if len(out) > 0 {
 		_, err = c.Write(out) // copied to gnet's buffer if the socket takes less
