@@ -6,16 +6,16 @@ import (
 	"testing"
 )
 
-// Real memcost lines of scripts/bench.sh (MEMCOST_CONNS=1000, load 1.5-2).
-const realMemcostLines = `memcost server=evserver kind=idle conns=1000 base_kb=2808 loaded_kb=3032 dropped=0
-memcost server=evserver kind=halfhead conns=1000 base_kb=2748 loaded_kb=8148 head_bytes=4128 dropped=0
-memcost server=evserver kind=nonreading conns=50 base_kb=2796 loaded_kb=13640 sent_kb=210937 blocked=0 pipeline=20000 batches=8 block_after_ms=1000
-memcost server=gnetserver kind=idle conns=1000 base_kb=6820 loaded_kb=7532 dropped=0
-memcost server=gnetserver kind=halfhead conns=1000 base_kb=6960 loaded_kb=7680 head_bytes=4128 dropped=0
-memcost server=gnetserver kind=nonreading conns=50 base_kb=6896 loaded_kb=353956 sent_kb=210937 blocked=0 pipeline=20000 batches=8 block_after_ms=1000
-memcost server=netserver kind=idle conns=1000 base_kb=4328 loaded_kb=12520 dropped=0
-memcost server=netserver kind=halfhead conns=1000 base_kb=4372 loaded_kb=18904 head_bytes=4128 dropped=0
-memcost server=netserver kind=nonreading conns=50 base_kb=4436 loaded_kb=7924 sent_kb=204288 blocked=17 pipeline=20000 batches=8 block_after_ms=1000
+// Real memcost lines of scripts/bench.sh (MEMCOST_CONNS=1000, load 6-7).
+const realMemcostLines = `memcost server=evserver kind=idle conns=1000 base_kb=2740 loaded_kb=2968 dropped=0
+memcost server=evserver kind=halfhead conns=1000 base_kb=2816 loaded_kb=8144 head_bytes=4128 dropped=0
+memcost server=evserver kind=nonreading conns=50 base_kb=2744 loaded_kb=11432 sent_kb=210937 blocked=0 pipeline=20000 batches=8 block_after_ms=1000
+memcost server=gnetserver kind=idle conns=1000 base_kb=7084 loaded_kb=7800 dropped=0
+memcost server=gnetserver kind=halfhead conns=1000 base_kb=6820 loaded_kb=16448 head_bytes=4128 dropped=0
+memcost server=gnetserver kind=nonreading conns=50 base_kb=6864 loaded_kb=354736 sent_kb=210937 blocked=0 pipeline=20000 batches=8 block_after_ms=1000
+memcost server=netserver kind=idle conns=1000 base_kb=4352 loaded_kb=12444 dropped=0
+memcost server=netserver kind=halfhead conns=1000 base_kb=4396 loaded_kb=18996 head_bytes=4128 dropped=0
+memcost server=netserver kind=nonreading conns=50 base_kb=4392 loaded_kb=7900 sent_kb=210937 blocked=0 pipeline=20000 batches=8 block_after_ms=1000
 `
 
 func TestMemcost(t *testing.T) {
@@ -33,11 +33,11 @@ func TestMemcost(t *testing.T) {
 		server, kind string
 		want         float64
 	}{
-		{"evserver", "idle", (3032.0 - 2808) / 1000},
-		{"evserver", "halfhead", (8148.0 - 2748) / 1000},
-		{"evserver", "nonreading", (13640.0 - 2796) / 50},
-		{"gnetserver", "nonreading", (353956.0 - 6896) / 50},
-		{"netserver", "halfhead", (18904.0 - 4372) / 1000},
+		{"evserver", "idle", (2968.0 - 2740) / 1000},
+		{"evserver", "halfhead", (8144.0 - 2816) / 1000},
+		{"evserver", "nonreading", (11432.0 - 2744) / 50},
+		{"gnetserver", "nonreading", (354736.0 - 6864) / 50},
+		{"netserver", "halfhead", (18996.0 - 4396) / 1000},
 	} {
 		if got := memcostPerConn(rows, c.server, c.kind); !near(got, c.want) {
 			t.Errorf("%s %s: %v KiB per connection, want %v", c.server, c.kind, got, c.want)
@@ -52,11 +52,11 @@ func TestMemcost(t *testing.T) {
 	wantLines(t, b.String(), []string{
 		"### What one connection costs, by client kind (KiB per connection, RSS)",
 		"| client | connections | evserver | gnet | net | evserver/gnet | evserver/net |",
-		"| idle (one request answered) | 1000 | 0.22 | 0.71 | 8.19 | 0.315× | 0.027× |",
-		"| half a head, never ended | 1000 | 5.40 | 0.72 | 14.5 | 7.500× | 0.372× |",
-		"| pipelines GETs, never reads | 50 | 217 | 6941 | 69.8 | 0.031× | 3.109× |",
+		"| idle (one request answered) | 1000 | 0.23 | 0.72 | 8.09 | 0.318× | 0.028× |",
+		"| half a head, never ended | 1000 | 5.33 | 9.63 | 14.6 | 0.553× | 0.365× |",
+		"| pipelines GETs, never reads | 50 | 174 | 6957 | 70.2 | 0.025× | 2.477× |",
 		"A half head is the 4128 bytes",
-		"evserver 4219 KiB (writes blocked on 0 of 50), gnetserver 4219 KiB (writes blocked on 0 of 50), netserver 4086 KiB (writes blocked on 17 of 50)",
+		"evserver 4219 KiB (writes blocked on 0 of 50), gnetserver 4219 KiB (writes blocked on 0 of 50), netserver 4219 KiB (writes blocked on 0 of 50)",
 		"- idle (one request answered): a 96-byte struct",
 		"× 20000 at a time, up to 8 times, stops once a write has not finished within 1000 ms",
 	})
