@@ -93,7 +93,7 @@ func memcostTable(w io.Writer, servers []serverRow) {
 		p("and gnet reads on while its outbound buffer grows (gnet v2 handles EPOLLIN whatever a connection owes), so its figure grows with what the client sends.\n")
 	}
 	p("\nRSS counts the Go heap's headroom: the runtime lets the heap grow to about twice what is live before it collects (GOGC=100), ")
-	p("so a figure of a Go server can be up to twice the bytes its connections hold.\n")
+	p("and not at all below 4 MB, so a figure of a Go server can be twice the bytes its connections hold, and more over few connections.\n")
 	if len(dropped) > 0 {
 		p("\nConnections the server closed or answered while they were measured (a timeout), so not in the figure: %s.\n", strings.Join(dropped, "; "))
 	}
