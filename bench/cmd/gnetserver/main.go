@@ -32,6 +32,7 @@ func main() {
 
 type handler struct {
 	gnet.BuiltinEventEngine
+	booted chan<- gnet.Engine // if set, OnBoot sends the engine: for tests
 }
 
 // outBufs hold the responses to one OnTraffic. Event loops call it in
@@ -58,6 +59,9 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 		addr = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port)) //nolint:gosec // G115: a port is 16 bits
 	}
 	fmt.Fprintf(os.Stdout, "listening on %s\n", addr)
+	if h.booted != nil {
+		h.booted <- eng
+	}
 	return gnet.None
 }
 
