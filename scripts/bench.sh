@@ -16,12 +16,15 @@
 #     at 100, 1,000 and IDLE_CONNS connections, the order of the servers
 #     rotated each round, with each server's CPU time and context switches;
 #     system calls per request (perf stat) on SYSCALL_REQUESTS requests;
-#     resident memory with IDLE_CONNS idle keep-alive connections.
+#     resident memory with IDLE_CONNS idle keep-alive connections, and
+#     what one connection costs by client kind (idle, half a head, never
+#     reading; MEMCOST_CONNS of each, a twentieth as many never reading).
 # Installs what it needs (wrk, linux-perf and gcc from Debian, benchstat from
 # the Go module proxy), exits non-zero on any failure, and takes about 10
 # minutes on a 2-core machine with the defaults. Usage: scripts/bench.sh
 # Knobs (environment): BENCH_ROUNDS (12), BENCH_TIME (150ms), WRK_DURATION
 # (5s), WRK_ROUNDS (4), IDLE_CONNS (10000), SYSCALL_REQUESTS (100000),
+# MEMCOST_CONNS (1000; 200 when SYSCALL_REQUESTS is under 100000),
 # BENCH_OUT (BENCHMARKS.md), BENCH_KEEP (unset: a directory to keep
 # benchreport's inputs in, to rerun or compare it on the same run).
 set -euo pipefail
@@ -142,6 +145,24 @@ stop_server() {
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
+# settled_rss PID: the highest VmRSS of PID, read every 0.2 s until it has
+# not grown for 1 s, or for at most 15 s: a server may still be reading
+# and answering when its clients say they are ready.
+settled_rss() {
+	local top cur still=0
+	top=$(rss_kb "$1")
+	for _ in $(seq 75); do
+		sleep 0.2
+		cur=$(rss_kb "$1" 2>/dev/null) || break # gone: the caller checks
+		if [ "${cur:-0}" -gt "$top" ]; then
+			top=$cur still=0
+		elif ((++still >= 5)); then
+			break
+		fi
+	done
+	echo "$top"
+}
+
 # us converts a wrk latency (123.45us, 1.20ms, 2.00s) to microseconds.
 us() {
 	awk -v v="$1" 'BEGIN {
@@ -246,6 +267,37 @@ for s in "${servers[@]}"; do
 	wait "$idle_pid" || die "idleconns failed"
 	stop_server
 	echo "rss server=$s conns=$idle_conns base_kb=$base loaded_kb=$loaded" | tee -a "$tmp/server.txt"
+done
+
+# What one connection costs each server, by the client holding it: idle
+# after one answer, half a request head that never ends, or requests
+# pipelined and never read (which can make a server buffer megabytes per
+# connection, hence a twentieth as many). Memory does not depend on the load,
+# so one fresh server per server and kind.
+memcost_conns=${MEMCOST_CONNS:-$((syscall_requests >= 100000 ? 1000 : 200))}
+stall_conns=$(((memcost_conns + 19) / 20))
+step "what one connection costs: $memcost_conns idle, $memcost_conns half heads, $stall_conns never reading"
+for s in evserver gnetserver netserver; do
+	for kind in idle halfhead nonreading; do
+		n=$memcost_conns
+		[ "$kind" != nonreading ] || n=$stall_conns
+		start_server "$s"
+		sleep 0.5
+		base=$(rss_kb "$pid")
+		coproc held { "$tmp/idleconns" -addr "$addr" -n "$n" -kind "$kind" -hold 1m 2>"$tmp/held.err"; }
+		held_pid=$held_PID
+		read -r -t 60 line <&"${held[0]}" || { cat "$tmp/held.err" >&2; die "idleconns -kind $kind did not get ready against $s"; }
+		[[ $line == "ready $n"* ]] || die "idleconns -kind $kind: $line"
+		loaded=$(settled_rss "$pid")
+		kill -0 "$pid" 2>/dev/null || die "$s died holding $kind connections"
+		exec {held[1]}>&- # idleconns closes its connections and exits
+		wait "$held_pid" || { cat "$tmp/held.err" >&2; die "idleconns -kind $kind failed against $s"; }
+		# Connections the server closed or answered meanwhile (a timeout)
+		# are not in the figure: the report says so.
+		dropped=$(sed -n 's/.* \([0-9]*\) closed or answered by the server$/\1/p' "$tmp/held.err")
+		stop_server
+		echo "memcost server=$s kind=$kind conns=$n base_kb=$base loaded_kb=$loaded${line#"ready $n"}${dropped:+ dropped=$dropped}" | tee -a "$tmp/server.txt"
+	done
 done
 
 step "write $out"

@@ -79,6 +79,7 @@ func report(w io.Writer, s, wake samples, servers []serverRow, machine, statFloo
 	if len(servers) > 0 {
 		p("\n## Servers: cmd/evserver (this package, a loop per core) vs bench/cmd/gnetserver (gnet v2, multicore) vs bench/cmd/netserver (package net, goroutine per connection)\n\n")
 		serverTables(w, servers)
+		memcostTable(w, servers)
 	}
 	floorReport(w, s, servers, echo)
 

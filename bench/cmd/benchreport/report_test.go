@@ -52,6 +52,7 @@ syscalls server=gnetserver requests=1000 all=3000 read=1000 write=1000 epoll_pwa
 rss server=evserver conns=1000 base_kb=1000 loaded_kb=1500
 rss server=netserver conns=1000 base_kb=1000 loaded_kb=9000
 rss server=gnetserver conns=1000 base_kb=1000 loaded_kb=3000
+memcost server=evserver kind=halfhead conns=1000 base_kb=1000 loaded_kb=6000 head_bytes=4128
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +97,7 @@ func TestReport(t *testing.T) {
 		"| 100 | 20 | 30 | 25 | 37.5 | 40 | 60 |",
 		"wrk reported no socket errors and no non-2xx responses.",
 		"| evserver | 1000 | 1000 | 1500 | 0.50 |",
+		"| half a head, never ended | 1000 | 5 | – | – | – | – |", // memcostTable is hooked in
 		"## benchstat, the floor as base\n\n```\nthe floor's table\n```",
 		"## benchstat, this package as base\n\n```\nthis package's table\n```",
 		"## Reproduce\n\n```sh\nscripts/bench.sh\n```",

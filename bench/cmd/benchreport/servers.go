@@ -15,16 +15,18 @@ import (
 
 var serverNames = []string{"evserver", "gnetserver", "netserver"}
 
-// serverRow is one line of the server figures: a kind ("wrk" or "rss"), the
-// server ("evserver" or "netserver") and named values.
+// serverRow is one line of the server figures: a kind ("wrk", "rss",
+// "memcost", ...), the server ("evserver", "netserver", ...), for memcost
+// the kind of client (its kind=) and named values.
 type serverRow struct {
-	kind, server string
-	vals         map[string]float64
+	kind, server, client string
+	vals                 map[string]float64
 }
 
 // parseServer reads lines such as
 // "wrk server=evserver conns=100 round=1 rps=51234.5 errors=0" and
-// "rss server=netserver conns=10000 base_kb=5000 loaded_kb=90000".
+// "rss server=netserver conns=10000 base_kb=5000 loaded_kb=90000" and
+// "memcost server=gnetserver kind=halfhead conns=1000 base_kb=5000 loaded_kb=9000".
 func parseServer(path string) ([]serverRow, error) {
 	b, err := os.ReadFile(path) //nolint:gosec // G304: a file named on the command line
 	if err != nil {
@@ -39,8 +41,12 @@ func parseServer(path string) ([]serverRow, error) {
 		r := serverRow{kind: fields[0], vals: map[string]float64{}}
 		for _, f := range fields[1:] {
 			k, v, _ := strings.Cut(f, "=")
-			if k == "server" {
+			switch k {
+			case "server":
 				r.server = v
+				continue
+			case "kind":
+				r.client = v
 				continue
 			}
 			if r.vals[k], err = strconv.ParseFloat(v, 64); err != nil {

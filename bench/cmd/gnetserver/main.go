@@ -32,6 +32,7 @@ func main() {
 
 type handler struct {
 	gnet.BuiltinEventEngine
+	booted chan<- gnet.Engine // if set, OnBoot sends the engine: for tests
 }
 
 // outBufs hold the responses to one OnTraffic. Event loops call it in
@@ -58,6 +59,9 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 		addr = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port)) //nolint:gosec // G115: a port is 16 bits
 	}
 	fmt.Fprintf(os.Stdout, "listening on %s\n", addr)
+	if h.booted != nil {
+		h.booted <- eng
+	}
 	return gnet.None
 }
 
@@ -68,7 +72,11 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 	in, _ := c.Peek(-1)
 	buf := outBufs.Get().(*[]byte)
 	rest, out, closing := proto.AnswerAll(in, (*buf)[:0])
-	_, _ = c.Discard(len(in) - len(rest)) // cannot fail: in is what Peek had
+	// gnet's Discard(0) discards everything buffered, so an unfinished
+	// head (nothing answered) must not reach it: it would be lost.
+	if n := len(in) - len(rest); n > 0 {
+		_, _ = c.Discard(n) // cannot fail: in is what Peek had
+	}
 	var err error
 	if len(out) > 0 {
 		_, err = c.Write(out) // copied to gnet's buffer if the socket takes less
