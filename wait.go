@@ -94,7 +94,11 @@ func WaitPath() string {
 // loop whose next event is microseconds away then sleeps less, and the
 // runtime no longer takes its P away while it sleeps (see BENCHMARKS.md).
 // It costs an idle wait one more system call and a yield, a few hundred
-// nanoseconds, before the sleep.
+// nanoseconds, before the sleep, and both count against the timeout: a
+// short one may run out during the yield, and the Wait then returns no
+// events without sleeping. On a goroutine locked to its thread
+// (runtime.LockOSThread) the yield is dearer, a hand-off of the thread's P
+// and back.
 //
 // Several goroutines may call Wait on one Poll at once, each with its own
 // events slice (a slice must not be shared with a Wait in progress). An
