@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/rawpoll/epoll"
@@ -148,13 +149,22 @@ func (l *loop) evict() bool {
 // want of fds ("nofd"), and the bytes of buffers held and the most one
 // connection held.
 func (s *server) stats() string {
-	var accepted, held, peak int64
+	accepted := s.sum(func(l *loop) *atomic.Int64 { return &l.accepted })
+	held := s.sum(func(l *loop) *atomic.Int64 { return &l.held })
+	var peak int64
 	for _, l := range s.loops {
-		accepted += l.accepted.Load()
-		held += l.held.Load()
 		peak = max(peak, l.peak.Load())
 	}
 	return fmt.Sprintf("stats conns=%d accepted=%d expired_header=%d expired_idle=%d expired_write=%d evicted_idle=%d evicted_header=%d evicted_emfile=%d refused_full=%d refused_nofd=%d held_bytes=%d peak_conn_bytes=%d",
 		s.conns.Load(), accepted, s.expired[stHead].Load(), s.expired[stIdle].Load(), s.expired[stWrite].Load(),
 		s.evicted[stIdle].Load(), s.evicted[stHead].Load(), s.emfile.Load(), s.full.Load(), s.refused.Load(), held, peak)
+}
+
+// sum adds up one of the loops' own counters over every loop.
+func (s *server) sum(counter func(*loop) *atomic.Int64) int64 {
+	var n int64
+	for _, l := range s.loops {
+		n += counter(l).Load()
+	}
+	return n
 }

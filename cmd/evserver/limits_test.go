@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -46,19 +47,11 @@ func testConfig(n int) config {
 }
 
 func waits(s *server) int64 {
-	var n int64
-	for _, l := range s.loops {
-		n += l.waits.Load()
-	}
-	return n
+	return s.sum(func(l *loop) *atomic.Int64 { return &l.waits })
 }
 
 func held(s *server) int64 {
-	var n int64
-	for _, l := range s.loops {
-		n += l.held.Load()
-	}
-	return n
+	return s.sum(func(l *loop) *atomic.Int64 { return &l.held })
 }
 
 // dialSmallBuffer connects with a small receive buffer, so that the

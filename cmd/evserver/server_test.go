@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -173,20 +174,12 @@ func everyLoopServed(t *testing.T, s *server) {
 
 // accepted is the number of connections all loops accepted.
 func accepted(s *server) int64 {
-	var n int64
-	for _, l := range s.loops {
-		n += l.accepted.Load()
-	}
-	return n
+	return s.sum(func(l *loop) *atomic.Int64 { return &l.accepted })
 }
 
 // reads is the number of read system calls of all loops.
 func reads(s *server) int64 {
-	var n int64
-	for _, l := range s.loops {
-		n += l.reads.Load()
-	}
-	return n
+	return s.sum(func(l *loop) *atomic.Int64 { return &l.reads })
 }
 
 // TestPieces sends requests a few bytes at a time, each piece once the

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -55,7 +56,7 @@ func mannWhitney(a, b []float64) float64 {
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortFunc(idx, func(i, j int) int { return cmpFloat(pooled[i], pooled[j]) })
+	slices.SortFunc(idx, func(i, j int) int { return cmp.Compare(pooled[i], pooled[j]) })
 	rank := make([]float64, n)
 	for i := 0; i < n; {
 		j := i
@@ -97,14 +98,4 @@ func bitsSet(x uint32) int {
 		c++
 	}
 	return c
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
