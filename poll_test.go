@@ -911,6 +911,28 @@ func TestShortTimeoutsNeitherSpinNorReturnEarly(t *testing.T) {
 	})
 }
 
+// A blocking Wait's first millisecond holds its P without telling the
+// scheduler (see waitBlocking). With one P, a goroutine that became ready
+// meanwhile must run before a Wait that found nothing returns or sleeps on
+// in the scheduler-visible call: Wait yields. Without the yield it would
+// wait for sysmon's preemption, 10 ms on.
+func TestSleepingWaitYieldsItsP(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	forEachWaitPath(t, func(t *testing.T) {
+		p := newPoll(t)
+		r, _ := pipe(t)
+		register(t, p, r, 1, Readable)
+		for _, timeout := range []time.Duration{rawWaitMax / 2, 2 * rawWaitMax} {
+			var ran atomic.Bool
+			go ran.Store(true) // ready, on this P, behind the running test
+			expect(t, timeout.String(), nil, poll(t, p, timeout))
+			if !ran.Load() {
+				t.Errorf("Wait(%v) returned before a ready goroutine ran", timeout)
+			}
+		}
+	})
+}
+
 // Forever, and every timeout at or beyond epoll_pwait's longest, waits for
 // an event on both paths: one wait call, blocked until the Wake.
 func TestForeverEndedByWake(t *testing.T) {
