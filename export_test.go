@@ -33,7 +33,7 @@ func init() {
 }
 
 // countWaitCalls counts the system calls that p's Waits with a positive
-// timeout make (the non-blocking looks included) until the test ends.
+// timeout make (the raw first wait included) until the test ends.
 func countWaitCalls(t *testing.T, p *Poll) *atomic.Uint64 {
 	c := &waitCalls{p: p}
 	counted.Store(c)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -194,6 +195,18 @@ func waitBlocked(t testing.TB, tid int) {
 		}
 	}
 	t.Fatalf("thread %d never blocked", tid)
+}
+
+// awaitCalls waits until the Waits countWaitCalls counts have made n
+// system calls.
+func awaitCalls(t testing.TB, calls *atomic.Uint64, n uint64) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if calls.Load() >= n {
+			return
+		}
+	}
+	t.Fatalf("%d wait calls after 10 s, want %d", calls.Load(), n)
 }
 
 func countFds(t testing.TB) int {
@@ -888,12 +901,33 @@ func TestShortTimeoutsNeitherSpinNorReturnEarly(t *testing.T) {
 			if elapsed < timeout {
 				t.Errorf("Wait(%v) returned after %v", timeout, elapsed)
 			}
-			// The non-blocking looks, then at most one blocking call (none
-			// if the deadline passed during the looks); a signal adds a
-			// call, unless the deadline passed meanwhile.
-			looks := uint64(pollsBeforeBlocking)
-			if n, interrupted := calls.Load(), eintrRetries.Load()-retries; n < looks || n > looks+1+interrupted {
+			// The raw wait (all of a timeout up to rawWaitMax), then at
+			// most one blocking call for the rest; a signal adds a call,
+			// unless the deadline passed meanwhile.
+			if n, interrupted := calls.Load(), eintrRetries.Load()-retries; n < 1 || n > 2+interrupted {
 				t.Errorf("Wait(%v) made %d wait calls with %d signals in %v: it spun", timeout, n, interrupted, elapsed)
+			}
+		}
+	})
+}
+
+// A blocking Wait's first millisecond holds its P without telling the
+// scheduler (see waitBlocking). With one P, a goroutine that became ready
+// meanwhile must run before a Wait that found nothing returns or sleeps on
+// in the scheduler-visible call: Wait yields. Without the yield it would
+// wait for sysmon's preemption, 10 ms on.
+func TestSleepingWaitYieldsItsP(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	forEachWaitPath(t, func(t *testing.T) {
+		p := newPoll(t)
+		r, _ := pipe(t)
+		register(t, p, r, 1, Readable)
+		for _, timeout := range []time.Duration{rawWaitMax / 2, 2 * rawWaitMax} {
+			var ran atomic.Bool
+			go ran.Store(true) // ready, on this P, behind the running test
+			expect(t, timeout.String(), nil, poll(t, p, timeout))
+			if !ran.Load() {
+				t.Errorf("Wait(%v) returned before a ready goroutine ran", timeout)
 			}
 		}
 	})
@@ -916,6 +950,9 @@ func TestForeverEndedByWake(t *testing.T) {
 			var events []Event
 			var err error
 			tid, done := lockedThread(func() { events, err = p.Wait(make([]Event, 4), timeout) })
+			// Past the raw wait's millisecond: the Wake must end the
+			// blocking call that waits forever.
+			awaitCalls(t, calls, 1)
 			waitBlocked(t, tid)
 			if err := wk.Wake(); err != nil {
 				t.Fatal(err)
@@ -925,7 +962,7 @@ func TestForeverEndedByWake(t *testing.T) {
 				t.Fatal(err)
 			}
 			expect(t, fmt.Sprintf("Wait(%v)", timeout), []got{{Token: 1, Readable: true}}, summarize(events))
-			if n := calls.Load(); n != uint64(pollsBeforeBlocking)+1+eintrRetries.Load()-retries {
+			if n, interrupted := calls.Load(), eintrRetries.Load()-retries; n < 2 || n > 2+interrupted {
 				t.Errorf("Wait(%v): %d wait calls", timeout, n)
 			}
 		}
@@ -1096,13 +1133,6 @@ func TestOneThreadsSeccompSwitchesEveryPoll(t *testing.T) {
 		t.Log("epoll_pwait2 is missing in the whole process; the switch already happened")
 		return
 	}
-	// Straight to the blocking call: the look and the yield before it
-	// would count against the 1 ms timeout, and a locked thread's yield
-	// on a slow emulated kernel can take all of it, so that the filtered
-	// epoll_pwait2 is never made.
-	savedLooks := pollsBeforeBlocking
-	pollsBeforeBlocking = 0
-	defer func() { pollsBeforeBlocking = savedLooks }()
 	p, other := newPoll(t), newPoll(t)
 	errs := make(chan error, 1)
 	go func() {
@@ -1115,7 +1145,7 @@ func TestOneThreadsSeccompSwitchesEveryPoll(t *testing.T) {
 			errs <- errors.New("switched before any Wait")
 			return
 		}
-		_, err := p.Wait(make([]Event, 1), time.Millisecond) // gets EPERM, falls back
+		_, err := p.Wait(make([]Event, 1), time.Millisecond) // its first call gets EPERM, falls back
 		errs <- err
 	}()
 	if err := <-errs; err != nil {

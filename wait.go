@@ -89,16 +89,16 @@ func WaitPath() string {
 // never becomes a busy loop. Signals do not end a Wait early: it retries
 // against the original deadline and never returns EINTR.
 //
-// Before it sleeps, a Wait with a positive timeout looks once without
-// blocking and then yields (runtime.Gosched), as gnet's loop does: an event
-// loop whose next event is microseconds away then sleeps less, and the
-// runtime no longer takes its P away while it sleeps (see BENCHMARKS.md).
-// It costs an idle wait one more system call and a yield, a few hundred
-// nanoseconds, before the sleep, and both count against the timeout: a
-// short one may run out during the yield, and the Wait then returns no
-// events without sleeping. On a goroutine locked to its thread
-// (runtime.LockOSThread) the yield is dearer, a hand-off of the thread's P
-// and back.
+// A Wait with a positive timeout sleeps its first millisecond without
+// telling Go's scheduler, keeping its P (the right to run Go code) as a
+// running goroutine does, and only then waits as a blocking system call.
+// An event loop's waits under load are mostly shorter than that, and a P
+// held in a scheduler-visible wait is what the runtime keeps taking away,
+// at the cost of waking another thread each time (see BENCHMARKS.md). The
+// trade: for up to that millisecond the P runs no other goroutine, less
+// than the 10 ms the runtime lets one goroutine run before it preempts it.
+// A Wait that sleeps longer then yields once (runtime.Gosched) and goes on
+// waiting, the P free for others, until the deadline.
 //
 // Several goroutines may call Wait on one Poll at once, each with its own
 // events slice (a slice must not be shared with a Wait in progress). An
@@ -140,57 +140,60 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 	return events[:n], nil
 }
 
-// pollsBeforeBlocking is how many non-blocking looks a blocking Wait takes,
-// each followed by a runtime.Gosched, before it sleeps in the kernel. It is
-// a variable only so that BenchmarkBlockingWaitEcho can measure the path
-// without them (0) in the same run.
-var pollsBeforeBlocking = 1
+// rawWaitMax is the longest a blocking Wait sleeps in the kernel without
+// telling the scheduler. It is a variable only so that
+// BenchmarkBlockingWaitEcho can measure, in the same run, the Wait that
+// tells it at once (0).
+var rawWaitMax = time.Millisecond
 
 // waitBlocking waits for events in buf[:slots] for up to timeout, which is
 // positive, or forever if it is maxTimeout or more. A signal's EINTR is
 // retried against the original deadline; Close ends the wait through its
 // eventfd.
 //
-// It looks without blocking first and yields once before it blocks, as
-// gnet's loop does. A goroutine blocked in a system call keeps its P until
-// sysmon retakes it: after 20 µs to 10 ms (sysmon's tick), or at once when
-// the goroutine has run for 10 ms without passing through the scheduler,
-// which an event loop that only ever blocks in system calls never does.
-// The retaken P goes to a thread woken with a futex, which finds nothing
-// to run and sleeps again; the waiter comes back without a P and takes one
-// through the scheduler's lock; and each retake keeps sysmon at its 20 µs
-// tick, so that the next long wait is retaken too. An event loop whose
-// next event is microseconds away paid that on many of its waits. The
-// look catches a ready event without telling the scheduler, and the yield
-// puts the loop through the scheduler before every sleep. BENCHMARKS.md
-// has the measurements.
+// Its first rawWaitMax is one wait made with RawSyscall6, which the
+// scheduler does not see: to it the goroutine is running. A goroutine
+// asleep in a Syscall6 keeps its P only until sysmon, polling every 20 µs
+// to 10 ms, finds it in the same call twice while no P is idle. Then it
+// takes the P and wakes a thread with a futex to run it; that thread finds
+// nothing to do and sleeps again, and the waiter, woken, must get a P back
+// through the scheduler's lock. Each such retake also puts sysmon back to
+// its 20 µs tick, so that, once started, it catches nearly every wait of a
+// busy loop, and that state lasted seconds under a steady load. A raw wait
+// gives sysmon nothing to take. It cannot starve the process: it ends
+// within rawWaitMax, and a preemption signal (from sysmon, or a
+// stop-the-world for the GC) ends it at once with EINTR, after which the
+// yield below lets the scheduler have its way. BENCHMARKS.md has the
+// measurements.
 func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
 	forever := timeout >= maxTimeout
 	var start time.Time
 	if !forever {
 		start = time.Now()
 	}
-	for range pollsBeforeBlocking {
-		// Raw, as Wait(0) is, and for the same reasons: it never waits for
-		// events, only, at worst, for a ready file's poll hook.
-		n, _, errno := syscall.RawSyscall6(sysEpollPwait, uintptr(p.registry.epfd), uintptr(unsafe.Pointer(buf)), uintptr(slots), 0, 0, 0)
+	remaining := timeout
+	if rawWaitMax > 0 {
+		n, errno := p.waitOnce(buf, slots, min(timeout, rawWaitMax), true)
 		if waitHook != nil {
 			waitHook(p, errno)
 		}
-		if errno != 0 || n > 0 {
-			return int(n), errno
+		if n > 0 || (errno != 0 && errno != syscall.EINTR) {
+			return n, errno
 		}
+		// Out of time, or interrupted: a long sleep follows, or the
+		// signal asked this goroutine to give up its P, so it passes
+		// through the scheduler first. That also keeps sysmon from
+		// taking the P of a goroutine that has not been through the
+		// scheduler for 10 ms at once when it enters the long wait.
 		runtime.Gosched()
-	}
-	remaining := timeout
-	if !forever {
-		// The yield may have run other goroutines for a while.
-		if remaining = timeout - time.Since(start); remaining <= 0 {
-			return 0, 0
+		if !forever {
+			if remaining = timeout - time.Since(start); remaining <= 0 {
+				return 0, 0
+			}
 		}
 	}
 	for {
-		n, errno := p.waitOnce(buf, slots, remaining)
+		n, errno := p.waitOnce(buf, slots, remaining, false)
 		if waitHook != nil {
 			waitHook(p, errno)
 		}
@@ -212,24 +215,37 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 }
 
 // waitOnce makes one epoll_pwait2 or epoll_pwait call into buf[:slots],
-// with no timeout if timeout is maxTimeout or more.
-func (p *Poll) waitOnce(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
+// with no timeout if timeout is maxTimeout or more: raw, unseen by the
+// scheduler, or as a blocking system call. (Each pointer becomes a uintptr
+// in the call expression itself, as unsafe.Pointer's rule 4 requires, hence
+// the calls written out twice.)
+func (p *Poll) waitOnce(buf *Event, slots int, timeout time.Duration, raw bool) (int, syscall.Errno) {
 	epfd := uintptr(p.registry.epfd)
+	var n uintptr
+	var errno syscall.Errno
 	if !pwait2Missing.Load() {
 		ts := timespec{sec: int64(timeout / time.Second), nsec: int64(timeout % time.Second)}
 		tsp := &ts
 		if timeout >= maxTimeout {
 			tsp = nil // no deadline
 		}
-		n, _, errno := syscall.Syscall6(sysEpollPwait2, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(unsafe.Pointer(tsp)), 0, 0)
+		if raw {
+			n, _, errno = syscall.RawSyscall6(sysEpollPwait2, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(unsafe.Pointer(tsp)), 0, 0)
+		} else {
+			n, _, errno = syscall.Syscall6(sysEpollPwait2, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(unsafe.Pointer(tsp)), 0, 0)
+		}
 		if errno != syscall.ENOSYS && errno != syscall.EPERM {
 			return int(n), errno
 		}
 		pwait2Missing.Store(true)
 	}
 	// uintptr(int32) sign-extends, so -1 reaches the kernel's int as -1.
-	n, _, errno := syscall.Syscall6(sysEpollPwait, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(msTimeout(timeout)), 0, 0) //nolint:gosec // G115: the sign extension is wanted
-
+	ms := uintptr(msTimeout(timeout)) //nolint:gosec // G115: the sign extension is wanted
+	if raw {
+		n, _, errno = syscall.RawSyscall6(sysEpollPwait, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), ms, 0, 0)
+	} else {
+		n, _, errno = syscall.Syscall6(sysEpollPwait, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), ms, 0, 0)
+	}
 	return int(n), errno
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -17,9 +18,9 @@ import (
 // the round trips per connection, in the child process echoRun starts.
 const echoPeerEnv = "EPOLL_ECHO_PEER"
 
-// echoImpl names BenchmarkBlockingWaitEcho's two Waits, by whether they look
-// before blocking.
-var echoImpl = map[bool]string{true: "looks", false: "block"}
+// echoImpl names BenchmarkBlockingWaitEcho's two Waits, by whether they
+// sleep their first rawWaitMax unseen by the scheduler.
+var echoImpl = map[bool]string{true: "raw", false: "block"}
 
 // echoConns is the number of connections of echoRun, split over two loops.
 const echoConns = 16
@@ -29,20 +30,20 @@ const echoConns = 16
 // echo one byte at a time on 16 socket pairs to another process, which
 // sends the next byte on each as soon as the last came back: the shape of
 // an event-loop server under a load generator, every next event a few
-// microseconds away. impl=looks is Wait as it is (a non-blocking look and
-// a runtime.Gosched before it blocks), impl=block the Wait that went
-// straight into the blocking call; scripts/bench.sh runs
+// microseconds away. impl=raw is Wait as it is (its first millisecond a
+// wait the scheduler does not see), impl=block the Wait that goes
+// straight into the scheduler-visible blocking call; scripts/bench.sh runs
 // them in alternating processes (BENCH_ROUND odd puts impl=block first). Per round
 // trip it reports the loops' process CPU time and its context switches
 // (getrusage; the peer process is not counted).
 func BenchmarkBlockingWaitEcho(b *testing.B) {
-	looks := []int{pollsBeforeBlocking, 0}
+	raws := []time.Duration{rawWaitMax, 0}
 	if r, _ := strconv.Atoi(os.Getenv("BENCH_ROUND")); r%2 == 1 {
-		looks[0], looks[1] = looks[1], looks[0]
+		raws[0], raws[1] = raws[1], raws[0]
 	}
-	for _, n := range looks {
-		b.Run("impl="+echoImpl[n > 0], func(b *testing.B) {
-			cpu, ctxsw := echoRun(b, n, max(1, b.N/echoConns), true)
+	for _, raw := range raws {
+		b.Run("impl="+echoImpl[raw > 0], func(b *testing.B) {
+			cpu, ctxsw := echoRun(b, raw, max(1, b.N/echoConns), true)
 			b.ReportMetric(cpu, "cpu-ns/op")
 			b.ReportMetric(ctxsw, "ctxsw/op")
 		})
@@ -66,8 +67,8 @@ func TestEchoPeer(t *testing.T) {
 		}
 		return
 	}
-	for _, looks := range []int{pollsBeforeBlocking, 0} {
-		echoRun(t, looks, 50, false) // fails unless every connection saw 50 round trips and EOF
+	for _, raw := range []time.Duration{rawWaitMax, 0} {
+		echoRun(t, raw, 50, false) // fails unless every connection saw 50 round trips and EOF
 	}
 }
 
@@ -129,13 +130,13 @@ func echoPeer(fds []int, n int) error {
 
 // echoRun echoes n round trips on each of echoConns connections to a peer,
 // in a child process if child is set, else in a goroutine, with Waits that
-// take looks non-blocking looks, and returns the CPU time (ns) and context
+// sleep up to raw unseen by the scheduler (rawWaitMax), and returns the CPU time (ns) and context
 // switches of this process per round trip.
-func echoRun(tb testing.TB, looks, n int, child bool) (cpuNs, ctxsw float64) {
+func echoRun(tb testing.TB, raw time.Duration, n int, child bool) (cpuNs, ctxsw float64) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	saved := pollsBeforeBlocking
-	pollsBeforeBlocking = looks
-	defer func() { pollsBeforeBlocking = saved }()
+	saved := rawWaitMax
+	rawWaitMax = raw
+	defer func() { rawWaitMax = saved }()
 
 	var ours, theirs [echoConns]int
 	for i := range ours {
@@ -208,7 +209,7 @@ func echoRun(tb testing.TB, looks, n int, child bool) (cpuNs, ctxsw float64) {
 		}
 	}
 	if got := trips[0] + trips[1]; got != echoConns*n {
-		tb.Fatalf("looks=%d: %d round trips, want %d", looks, got, echoConns*n)
+		tb.Fatalf("raw=%v: %d round trips, want %d", raw, got, echoConns*n)
 	}
 	total := float64(echoConns * n)
 	cpu := after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano()
@@ -250,20 +251,55 @@ func echoLoop(p *Poll, conns int) (int, error) {
 	return echoed, nil
 }
 
-// BenchmarkLifetime is what a call's lifetime costs alone: acquire and
-// release, the two atomic adds that keep Close from closing the epoll fd
-// under a Wait. It is most of what Wait(0) adds to the bare system call
-// (BENCHMARKS.md compares the two).
+// BenchmarkLifetime is where Wait(0)'s floor lies once Close's guarantee
+// is kept, all in one process: impl=raw is the bare epoll_pwait on one
+// ready fd; impl=guarded the same call between the lifetime's acquire and
+// release, the least a Wait can do that Close can never close the fd
+// under; impl=wait is Wait(events, 0); impl=acquire+release the two atomic
+// adds alone. The order rotates with BENCH_ROUND, as in bench/.
+// BENCHMARKS.md compares them.
 func BenchmarkLifetime(b *testing.B) {
-	b.Run("impl=acquire+release", func(b *testing.B) {
-		l := newLifetime()
-		for range b.N {
-			if !l.acquire() {
-				b.Fatal("closed")
+	impls := []string{"raw", "guarded", "wait", "acquire+release"}
+	r, _ := strconv.Atoi(os.Getenv("BENCH_ROUND"))
+	for i := range impls {
+		impl := impls[(i+r)%len(impls)]
+		b.Run("impl="+impl, func(b *testing.B) {
+			p := newPoll(b)
+			rfd, w := pipe(b)
+			register(b, p, rfd, 1, Readable)
+			write(b, w, "x")
+			events := make([]Event, 0, 8)
+			epfd := uintptr(p.registry.epfd)
+			l := &p.registry.life
+			b.ResetTimer()
+			for range b.N { // not b.Loop: go.mod says go 1.23
+				var n int
+				switch impl {
+				case "raw":
+					r1, _, _ := syscall.RawSyscall6(sysEpollPwait, epfd, uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(cap(events)), 0, 0, 0)
+					n = int(r1)
+				case "guarded":
+					if !l.acquire() {
+						b.Fatal("closed")
+					}
+					r1, _, _ := syscall.RawSyscall6(sysEpollPwait, epfd, uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(cap(events)), 0, 0, 0)
+					if l.release() {
+						b.Fatal("closed")
+					}
+					n = int(r1)
+				case "wait":
+					events, _ = p.Wait(events, 0)
+					n = len(events)
+				case "acquire+release":
+					if !l.acquire() || l.release() {
+						b.Fatal("closed")
+					}
+					n = 1
+				}
+				if n != 1 {
+					b.Fatalf("%s: %d events", impl, n)
+				}
 			}
-			if l.release() {
-				b.Fatal("closed")
-			}
-		}
-	})
+		})
+	}
 }

@@ -6,9 +6,9 @@
 #     benchstat;
 #   - the Waker under a storm of Wakes from 8 goroutines (the root
 #     package's BenchmarkWakeStorm), coalescing against one write per Wake;
-#   - a blocking Wait with and without its non-blocking looks (the root
+#   - a blocking Wait with and without its raw first millisecond (the root
 #     package's BenchmarkBlockingWaitEcho), alternated in BENCH_ROUNDS
-#     processes;
+#     processes, and where Wait(0)'s floor lies (BenchmarkLifetime);
 #   - cmd/evserver (this package, a loop per core) vs bench/cmd/gnetserver
 #     (gnet v2, multicore) vs bench/cmd/netserver (package net, goroutine
 #     per connection) vs bench/cfloor (the floor: C, an epoll thread per

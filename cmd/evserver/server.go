@@ -298,10 +298,9 @@ func (s *server) wakeAll() error {
 }
 
 // serve is one event loop. It waits until the earliest deadline of its
-// connections, or with Forever when none has one, which returns at once
-// when events are ready: looking first with timeout 0 (gnet's way) spares
-// the scheduler's bookkeeping on busy Waits but ends every busy spell with
-// an empty call, which measured more system calls per request.
+// connections, or with Forever when none has one: one system call, which
+// returns at once when events are ready. (Looking first with timeout 0,
+// gnet's way, would end every busy spell with an empty call.)
 func (l *loop) serve() error {
 	events := make([]epoll.Event, 0, 256)
 	for {

@@ -59,18 +59,45 @@ What does not help, measured the same way (100 connections, load 4.6-5.9; per re
 handoffp, CPU µs): one non-blocking look and then block, without the yield, 0.022-0.043, 0.009-0.012,
 3.6-5.7 µs; a 3 µs spin instead of the yield, 0.020-0.036, 0.009-0.011; ` + "`sched_yield(2)`" + ` instead, 0.011,
 0.001, but 0.26 context switches per request; ` + "`runtime.Gosched`" + ` on every 64th wait only (less often than
-every 10 ms at this rate) 0.018-0.038, 0.006-0.010. Only a pass through Go's scheduler before each sleep keeps
-sysmon slow, which is why the time the looks buy is not the point.
+every 10 ms at this rate) 0.018-0.038, 0.006-0.010. Of these, only a pass through Go's scheduler before each
+sleep ended the 10 ms case.
 
-**The fix is in the package**, since every user of a blocking ` + "`Wait`" + ` paid it: a ` + "`Wait`" + ` with a
-positive timeout now makes one non-blocking ` + "`epoll_pwait`" + ` (` + "`RawSyscall6`" + `, timeout 0) and, if
-nothing is ready, calls ` + "`runtime.Gosched()`" + ` once, then blocks as before (deadline, signals, Close and
-0 allocs unchanged). The trade: an idle wait makes one more system call and a yield, a few hundred
-nanoseconds before it sleeps; a Wait with a short timeout counts them against its deadline. In the
-fixed-work run (100,000 requests, one at a time on each of 100 connections from a Go client, load 5.7-5.8)
-the look is mostly empty: system calls per request went from 2.41 to 2.57 (epoll_pwait +0.26, nanosleep
-−0.08, futex −0.02), against gnet's 2.60 and the C floor's 2.33.
-BenchmarkBlockingWaitEcho below shows it on the package alone, and cmd/evserver needed no change.
+**The fix is in the package**, since every user of a blocking ` + "`Wait`" + ` paid it, and it took two steps.
+The first (the row "one look + Gosched + block" above) made a ` + "`Wait`" + ` with a positive timeout look once
+without blocking and, if nothing was ready, call ` + "`runtime.Gosched()`" + ` before it blocked, as gnet's loop does.
+That ended the 10 ms case, but not the second: sysmon still starts at its 20 µs tick whenever a loop
+wakes it from its deep sleep (after any idle spell, such as before wrk connects), and from there every
+wait longer than a tick is retaken and keeps it fast. Counted every half second (uprobe on
+` + "`runtime.handoffp`" + `, wrk -t2 -c100 for 5 s, load 1.2-1.5), the look-and-yield server stayed in that state
+for 1 s, 1.5 s, 4 s and the whole 5 s of four runs, at 1,300-1,600 hand-offs and 6,000-7,000 sysmon ticks a
+second, and left it by chance: then 0 hand-offs, 100 ticks a second, and 20-30% more requests. gnet
+left it within a second in each of three runs.
+
+The second step, which is ` + "`Wait`" + ` now: a blocking ` + "`Wait`" + ` sleeps its first millisecond in an
+` + "`epoll_pwait2`" + ` made with ` + "`RawSyscall6`" + `, which the scheduler does not see (to it the goroutine is
+running), and only a ` + "`Wait`" + ` still empty after that yields once and waits on in the scheduler-visible
+call. Under load a loop's waits are mostly far shorter than a millisecond, so sysmon finds no P in a
+system call to take: 0 hand-offs from the first half second in every run, sysmon at 100 ticks a
+second. A busy ` + "`Wait`" + ` is one system call, with no look and no yield. The trade: for up to that millisecond
+the P runs no other goroutine, a tenth of the 10 ms Go lets any goroutine run before preempting it; a
+preemption signal (sysmon's, or a stop-the-world for the GC) ends the raw wait with EINTR, after which
+` + "`Wait`" + ` yields. Deadline, signals, Close and 0 allocs are unchanged, and an idle ` + "`Wait`" + ` costs one more
+system call, when its first millisecond runs out.
+
+Five ways of waiting, measured the same way (one server alive at a time, wrk -t2 -c100 -d5s, 4 rotated
+rounds, load 0.66 at the start; medians): CPU µs per request and context switches per request.
+
+| | CPU µs/req | ctx switches/req |
+|---|--:|--:|
+| C floor | 3.50 | 0.099 |
+| look + Gosched + block (the first step) | 3.97 | 0.107 |
+| look + Gosched + raw 1 ms + block | 3.86 | 0.052 |
+| Gosched + raw 1 ms + block | 3.80 | 0.048 |
+| raw 1 ms, then Gosched + block (now) | 3.71 | 0.054 |
+| gnet v2.9.7 | 3.98 | 0.074 |
+
+BenchmarkBlockingWaitEcho below shows it on the package alone, and cmd/evserver needed no change
+beyond dropping a comment about looking first.
 
 **Where the C floor still wins**: it has no runtime, so its threads sleep in ` + "`epoll_wait`" + ` every time
 (more context switches than the Go servers now) but pays nothing around it: about 0.7× evserver's CPU
@@ -78,15 +105,15 @@ per request here, nearly all of it in the kernel. What is left between evserver 
 system call and the scheduler's bookkeeping around the sleeps; the flame graphs below show where.
 
 **Wait(0)**: what it adds to the bare ` + "`RawSyscall6(epoll_pwait)`" + ` is the lifetime's two atomic adds
-(acquire and release, which keep Close from closing the fd under a running Wait), a check of the closed
-bit that now comes with the second add (` + "`release`" + ` returns it instead of a separate load), the slice's
-capacity, one load of the Wakers, and a function call whose frame keeps the arguments across the system
-call. Measured by hand (6 alternated rounds, load 11.8-12.2): 1.035-1.151×, median 1.11×, about 25 ns;
-BenchmarkLifetime put the two adds alone at 13 ns in that run and a standalone pair of locked adds at
-25-31 ns in another, so on this virtualised Xeon the adds are half or more of the gap. The 1.05× target
-(about 10 ns here) would need a lifetime without a locked instruction per call, which Close's guarantee
-(never close the number under a running call) rules out in Go, whose atomic stores are locked exchanges on
-amd64. The target row above gives this run's figures.
+(acquire and release, which keep Close from closing the fd under a running Wait), the slice's capacity,
+one load of the Wakers, and a function call. BenchmarkLifetime measures, in one process, the bare call,
+the same call between acquire and release (the least any Wait can do that Close can never close the fd
+under) and Wait(0): the Wait is level with the guarded call, so all of the gap is the guarantee. The adds
+cost more around a system call than alone: a locked instruction right after a system call waits for the
+kernel's stores to drain (by hand, the add after the call cost 13-15 ns, the one before it 3-4 ns, and a
+delay of a few dozen ns between the call and the add hid it). The 1.05× target would need a lifetime
+without a locked instruction after the call, which Close's guarantee rules out in Go, whose atomic stores
+are locked exchanges on amd64. The target row above gives this run's figures.
 `
 
 // flameGraphs links the pictures scripts/flamegraph.sh draws.
