@@ -99,10 +99,13 @@ rounds, load 0.66 at the start; medians): CPU µs per request and context switch
 BenchmarkBlockingWaitEcho below shows it on the package alone, and cmd/evserver needed no change
 beyond dropping a comment about looking first.
 
-**Where the C floor still wins**: it has no runtime, so its threads sleep in ` + "`epoll_wait`" + ` every time
-(more context switches than the Go servers now) but pays nothing around it: about 0.7× evserver's CPU
-per request here, nearly all of it in the kernel. What is left between evserver and the floor is Go's part of each
-system call and the scheduler's bookkeeping around the sleeps; the flame graphs below show where.
+**Where the C floor still wins**: sampled side by side (perf record -F 4999 -g, 4 s each under wrk -t2
+-c100, load 0.9-1.3, by hand), evserver took 21.4 samples per thousand requests and the floor 20.2,
+5.6% more. User space is 0.40 of the difference: the strict HTTP parser, the loop and Go's system call
+stub against libc's ` + "`memmem`" + ` and wrappers. The kernel is the other 0.73, spread thin: the largest
+single part is ` + "`write`" + `'s file layer (` + "`vfs_write`" + `, ` + "`sock_write_iter`" + `, ` + "`fdget_pos`" + `, about 0.23), which the
+floor's ` + "`send`" + ` skips; evserver sending with ` + "`send`" + ` measured no different (8 alternated rounds, +0.6%,
+p=0.5), so it writes. No runtime cost is left in the profile that this package could remove.
 
 **Wait(0)**: what it adds to the bare ` + "`RawSyscall6(epoll_pwait)`" + ` is the lifetime's two atomic adds
 (acquire and release, which keep Close from closing the fd under a running Wait), the slice's capacity,
