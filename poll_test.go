@@ -911,11 +911,10 @@ func TestShortTimeoutsNeitherSpinNorReturnEarly(t *testing.T) {
 	})
 }
 
-// A blocking Wait's first millisecond holds its P without telling the
-// scheduler (see waitBlocking). With one P, a goroutine that became ready
-// meanwhile must run before a Wait that found nothing returns or sleeps on
-// in the scheduler-visible call: Wait yields. Without the yield it would
-// wait for sysmon's preemption, 10 ms on.
+// A blocking Wait's first sleep holds its P without telling the scheduler
+// (see waitBlocking). With one P, a goroutine that is ready must still run
+// before a Wait that finds nothing returns: Wait yields. Without the yield
+// it would wait for sysmon's preemption, 10 ms on.
 func TestSleepingWaitYieldsItsP(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	forEachWaitPath(t, func(t *testing.T) {

@@ -89,16 +89,17 @@ func WaitPath() string {
 // never becomes a busy loop. Signals do not end a Wait early: it retries
 // against the original deadline and never returns EINTR.
 //
-// A Wait with a positive timeout sleeps its first millisecond without
-// telling Go's scheduler, keeping its P (the right to run Go code) as a
-// running goroutine does, and only then waits as a blocking system call.
-// An event loop's waits under load are mostly shorter than that, and a P
-// held in a scheduler-visible wait is what the runtime keeps taking away,
-// at the cost of waking another thread each time (see BENCHMARKS.md). The
-// trade: for up to that millisecond the P runs no other goroutine, less
-// than the 10 ms the runtime lets one goroutine run before it preempts it.
-// A Wait that sleeps longer then yields once (runtime.Gosched) and goes on
-// waiting, the P free for others, until the deadline.
+// A Wait with a positive timeout first yields (runtime.Gosched), then
+// sleeps up to 10 ms without telling Go's scheduler, keeping its P (the
+// right to run Go code) as a running goroutine does, and only then waits
+// on as a blocking system call, after another yield. An event loop's waits
+// under load are mostly far shorter than that, and a P held in a
+// scheduler-visible wait is what the runtime keeps taking away, at the
+// cost of waking another thread each time (see BENCHMARKS.md). The trade:
+// a goroutine that becomes ready while the Wait sleeps may wait for it up
+// to those 10 ms, the time slice the runtime gives any goroutine before it
+// preempts it, unless another P is free. The yield and the first sleep
+// count against the timeout.
 //
 // Several goroutines may call Wait on one Poll at once, each with its own
 // events slice (a slice must not be shared with a Wait in progress). An
@@ -141,10 +142,15 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 }
 
 // rawWaitMax is the longest a blocking Wait sleeps in the kernel without
-// telling the scheduler. It is a variable only so that
-// BenchmarkBlockingWaitEcho can measure, in the same run, the Wait that
-// tells it at once (0).
-var rawWaitMax = time.Millisecond
+// telling the scheduler: Go's time slice (forcePreemptNS), and longer than
+// the kernel's tick (4 ms at HZ=250, 10 ms at HZ=100). A wait's timeout
+// shorter than the tick is the earliest timer on its CPU and is programmed
+// into the timer hardware on every sleep, an exit to the hypervisor in a
+// virtual machine: with 0.2 or 1 ms BenchmarkBlockingWaitEcho cost more CPU
+// than the Wait that tells the scheduler at once, with 4 to 20 ms less. It
+// is a variable only so that BenchmarkBlockingWaitEcho can measure,
+// in the same run, that Wait (0).
+var rawWaitMax = 10 * time.Millisecond
 
 // waitBlocking waits for events in buf[:slots] for up to timeout, which is
 // positive, or forever if it is maxTimeout or more. A signal's EINTR is
@@ -160,11 +166,11 @@ var rawWaitMax = time.Millisecond
 // through the scheduler's lock. Each such retake also puts sysmon back to
 // its 20 µs tick, so that, once started, it catches nearly every wait of a
 // busy loop, and that state lasted seconds under a steady load. A raw wait
-// gives sysmon nothing to take. It cannot starve the process: it ends
-// within rawWaitMax, and a preemption signal (from sysmon, or a
-// stop-the-world for the GC) ends it at once with EINTR, after which the
-// yield below lets the scheduler have its way. BENCHMARKS.md has the
-// measurements.
+// gives sysmon nothing to take. It cannot starve the process: the yield
+// before it runs whatever is ready, it ends within rawWaitMax, and a
+// preemption signal (from sysmon, or a stop-the-world for the GC) ends it
+// at once with EINTR, after which the second yield lets the scheduler have
+// its way. BENCHMARKS.md has the measurements.
 func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
 	forever := timeout >= maxTimeout
 	var start time.Time
@@ -173,7 +179,13 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 	}
 	remaining := timeout
 	if rawWaitMax > 0 {
-		n, errno := p.waitOnce(buf, slots, min(timeout, rawWaitMax), true)
+		runtime.Gosched()
+		if !forever {
+			// The yield may have run other goroutines for a while. The
+			// wait is made even if nothing is left, as a look.
+			remaining = max(timeout-time.Since(start), 0)
+		}
+		n, errno := p.waitOnce(buf, slots, min(remaining, rawWaitMax), true)
 		if waitHook != nil {
 			waitHook(p, errno)
 		}
@@ -182,7 +194,7 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 		}
 		// Out of time, or interrupted: a long sleep follows, or the
 		// signal asked this goroutine to give up its P, so it passes
-		// through the scheduler first. That also keeps sysmon from
+		// through the scheduler again. That also keeps sysmon from
 		// taking the P of a goroutine that has not been through the
 		// scheduler for 10 ms at once when it enters the long wait.
 		runtime.Gosched()

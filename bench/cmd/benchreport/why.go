@@ -73,28 +73,46 @@ for 1 s, 1.5 s, 4 s and the whole 5 s of four runs, at 1,300-1,600 hand-offs and
 second, and left it by chance: then 0 hand-offs, 100 ticks a second, and 20-30% more requests. gnet
 left it within a second in each of three runs.
 
-The second step, which is ` + "`Wait`" + ` now: a blocking ` + "`Wait`" + ` sleeps its first millisecond in an
+The second step, which is ` + "`Wait`" + ` now: a blocking ` + "`Wait`" + ` yields, then sleeps up to 10 ms in an
 ` + "`epoll_pwait2`" + ` made with ` + "`RawSyscall6`" + `, which the scheduler does not see (to it the goroutine is
-running), and only a ` + "`Wait`" + ` still empty after that yields once and waits on in the scheduler-visible
-call. Under load a loop's waits are mostly far shorter than a millisecond, so sysmon finds no P in a
-system call to take: 0 hand-offs from the first half second in every run, sysmon at 100 ticks a
-second. A busy ` + "`Wait`" + ` is one system call, with no look and no yield. The trade: for up to that millisecond
-the P runs no other goroutine, a tenth of the 10 ms Go lets any goroutine run before preempting it; a
-preemption signal (sysmon's, or a stop-the-world for the GC) ends the raw wait with EINTR, after which
-` + "`Wait`" + ` yields. Deadline, signals, Close and 0 allocs are unchanged, and an idle ` + "`Wait`" + ` costs one more
-system call, when its first millisecond runs out.
+running), and only a ` + "`Wait`" + ` still empty after that yields again and waits on in the scheduler-visible
+call. Under load a loop's waits are far shorter, so sysmon finds no P in a system call to take: 0
+hand-offs from the first half second in every run, sysmon at 100 ticks a second. The trade: a goroutine
+that becomes ready while a loop sleeps may wait up to those 10 ms for its P (unless another P is free),
+the time slice Go gives any goroutine before preempting it; whatever is ready when ` + "`Wait`" + ` is called runs
+first, in the yield, and a preemption signal (sysmon's, or a stop-the-world for the GC) ends the raw wait
+with EINTR, after which ` + "`Wait`" + ` yields. Deadline, signals, Close and 0 allocs are unchanged, and an idle
+` + "`Wait`" + ` costs one more system call, when its first 10 ms run out.
 
-Five ways of waiting, measured the same way (one server alive at a time, wrk -t2 -c100 -d5s, 4 rotated
-rounds, load 0.66 at the start; medians): CPU µs per request and context switches per request.
+Why 10 ms and not 1: a timeout shorter than the kernel's tick (4 ms here, HZ=250) is the earliest timer on
+its CPU, so every sleep programs it into the timer hardware and cancels it, exits to the hypervisor in
+a VM. BenchmarkBlockingWaitEcho's loops, by hand, CPU ns per round trip with the raw wait bounded at 0.2,
+1, 4, 10 and 20 ms (no yield before it; 4 alternated rounds each, load about 1): 4290-4680, 3330-3900,
+2580-2900, 2690-2830, 2790-2860, against 2910-3710 for the Wait that tells the scheduler at once.
 
-| | CPU µs/req | ctx switches/req |
+Ways of waiting, measured the same way (one server alive at a time, wrk -t2 -c100 -d5s, rotated rounds;
+medians, CPU µs and context switches per request):
+
+| 100 connections | CPU µs/req | ctx switches/req |
 |---|--:|--:|
+| *4 rounds, load 0.66 at the start:* | | |
 | C floor | 3.50 | 0.099 |
 | look + Gosched + block (the first step) | 3.97 | 0.107 |
 | look + Gosched + raw 1 ms + block | 3.86 | 0.052 |
 | Gosched + raw 1 ms + block | 3.80 | 0.048 |
-| raw 1 ms, then Gosched + block (now) | 3.71 | 0.054 |
+| raw 1 ms, then Gosched + block | 3.71 | 0.054 |
 | gnet v2.9.7 | 3.98 | 0.074 |
+| *6 rounds, load 0.87 at the start:* | | |
+| raw 1 ms, then Gosched + block | 4.03 | 0.050 |
+| raw 10 ms, then Gosched + block | 3.85 | 0.080 |
+| *4 rounds, load 1.8 at the start:* | | |
+| C floor | 3.66 | 0.092 |
+| raw 10 ms, then Gosched + block | 3.82 | 0.089 |
+| Gosched + raw 10 ms + Gosched + block (now) | 3.80 | 0.079 |
+| gnet v2.9.7 | 4.27 | 0.069 |
+
+A cheaper sleep is taken more often: with 10 ms the loops sleep about twice as often as with 1 ms, and
+the yield before the raw wait gives an event a moment to arrive first.
 
 BenchmarkBlockingWaitEcho below shows it on the package alone, and cmd/evserver needed no change
 beyond dropping a comment about looking first.
