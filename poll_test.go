@@ -913,8 +913,8 @@ func TestShortTimeoutsNeitherSpinNorReturnEarly(t *testing.T) {
 
 // A blocking Wait's first sleep holds its P without telling the scheduler
 // (see waitBlocking). With one P, a goroutine that is ready must still run
-// before a Wait that finds nothing returns: Wait yields. Without the yield
-// it would wait for sysmon's preemption, 10 ms on.
+// before a Wait that finds nothing returns: Wait yields once its first
+// sleep is over. Without the yield it would wait for sysmon's preemption.
 func TestSleepingWaitYieldsItsP(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	forEachWaitPath(t, func(t *testing.T) {

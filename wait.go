@@ -89,17 +89,16 @@ func WaitPath() string {
 // never becomes a busy loop. Signals do not end a Wait early: it retries
 // against the original deadline and never returns EINTR.
 //
-// A Wait with a positive timeout first yields (runtime.Gosched), then
-// sleeps up to 10 ms without telling Go's scheduler, keeping its P (the
-// right to run Go code) as a running goroutine does, and only then waits
-// on as a blocking system call, after another yield. An event loop's waits
-// under load are mostly far shorter than that, and a P held in a
-// scheduler-visible wait is what the runtime keeps taking away, at the
-// cost of waking another thread each time (see BENCHMARKS.md). The trade:
-// a goroutine that becomes ready while the Wait sleeps may wait for it up
-// to those 10 ms, the time slice the runtime gives any goroutine before it
-// preempts it, unless another P is free. The yield and the first sleep
-// count against the timeout.
+// A Wait with a positive timeout first sleeps up to 10 ms without telling
+// Go's scheduler, keeping its P (the right to run Go code) as a running
+// goroutine does. Only a Wait still empty after that yields
+// (runtime.Gosched) and waits on as a blocking system call. An event
+// loop's waits under load are mostly far shorter, and a P held in a
+// scheduler-visible wait is what the runtime keeps taking away, at the cost
+// of waking another thread each time (see BENCHMARKS.md). The trade: a
+// goroutine that becomes ready while the Wait sleeps may wait for it up to
+// those 10 ms, the time slice the runtime gives any goroutine before it
+// preempts it, unless another P is free.
 //
 // Several goroutines may call Wait on one Poll at once, each with its own
 // events slice (a slice must not be shared with a Wait in progress). An
@@ -166,11 +165,14 @@ var rawWaitMax = 10 * time.Millisecond
 // through the scheduler's lock. Each such retake also puts sysmon back to
 // its 20 µs tick, so that, once started, it catches nearly every wait of a
 // busy loop, and that state lasted seconds under a steady load. A raw wait
-// gives sysmon nothing to take. It cannot starve the process: the yield
-// before it runs whatever is ready, it ends within rawWaitMax, and a
-// preemption signal (from sysmon, or a stop-the-world for the GC) ends it
-// at once with EINTR, after which the second yield lets the scheduler have
-// its way. BENCHMARKS.md has the measurements.
+// gives sysmon nothing to take. It cannot starve the process: it ends
+// within rawWaitMax, and a preemption signal (from sysmon, or a
+// stop-the-world for the GC) ends it at once with EINTR, after which the
+// yield lets the scheduler have its way. There is no yield before it: on a
+// goroutine locked to its thread a yield hands the P to another thread and
+// back, which would cost an event loop that locks its thread on every
+// Wait, and on a slow emulated machine can take a short timeout's whole
+// length. BENCHMARKS.md has the measurements.
 func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
 	forever := timeout >= maxTimeout
 	var start time.Time
@@ -179,13 +181,7 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 	}
 	remaining := timeout
 	if rawWaitMax > 0 {
-		runtime.Gosched()
-		if !forever {
-			// The yield may have run other goroutines for a while. The
-			// wait is made even if nothing is left, as a look.
-			remaining = max(timeout-time.Since(start), 0)
-		}
-		n, errno := p.waitOnce(buf, slots, min(remaining, rawWaitMax), true)
+		n, errno := p.waitOnce(buf, slots, min(timeout, rawWaitMax), true)
 		if waitHook != nil {
 			waitHook(p, errno)
 		}
@@ -194,9 +190,10 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 		}
 		// Out of time, or interrupted: a long sleep follows, or the
 		// signal asked this goroutine to give up its P, so it passes
-		// through the scheduler again. That also keeps sysmon from
-		// taking the P of a goroutine that has not been through the
-		// scheduler for 10 ms at once when it enters the long wait.
+		// through the scheduler, which runs whatever became ready. That
+		// also keeps sysmon from taking the P of a goroutine that has not
+		// been through the scheduler for 10 ms at once when it enters the
+		// long wait.
 		runtime.Gosched()
 		if !forever {
 			if remaining = timeout - time.Since(start); remaining <= 0 {

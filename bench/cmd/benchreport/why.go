@@ -38,7 +38,7 @@ the runtime, ` + "`perf probe -x BINARY runtime.handoffp`" + ` and so on, counte
 | 100 connections, load 5.3-6.8 | CPU µs/req | ctx switches/req (perf) | futex | nanosleep (sysmon ticks) | retake calls | handoffp | exitsyscall without P |
 |---|--:|--:|--:|--:|--:|--:|--:|
 | evserver, Wait blocking at once (before) | 6.54, 7.05 | 0.220, 0.129 | 0.023 | 0.044, 0.054 | 0.044, 0.054 | 0.011 | 0.012 |
-| evserver, one look + Gosched + block (now) | 4.40, 4.66 | 0.040, 0.042 | 0.002 | 0.006 | 0.005, 0.006 | 0.001 | 0.001 |
+| evserver, one look + Gosched + block (the first step) | 4.40, 4.66 | 0.040, 0.042 | 0.002 | 0.006 | 0.005, 0.006 | 0.001 | 0.001 |
 | gnet v2.9.7 | 5.45, 4.11 | 0.042, 0.037 | 0.000-0.007 | 0.001-0.010 | 0.001-0.010 | 0.000-0.002 | 0.000-0.002 |
 | C floor (bench/cfloor) | 3.07, 3.29 | 0.209, 0.246 | 0 | 0 | – | – | – |
 
@@ -73,16 +73,19 @@ for 1 s, 1.5 s, 4 s and the whole 5 s of four runs, at 1,300-1,600 hand-offs and
 second, and left it by chance: then 0 hand-offs, 100 ticks a second, and 20-30% more requests. gnet
 left it within a second in each of three runs.
 
-The second step, which is ` + "`Wait`" + ` now: a blocking ` + "`Wait`" + ` yields, then sleeps up to 10 ms in an
+The second step, which is ` + "`Wait`" + ` now: a blocking ` + "`Wait`" + ` first sleeps up to 10 ms in an
 ` + "`epoll_pwait2`" + ` made with ` + "`RawSyscall6`" + `, which the scheduler does not see (to it the goroutine is
-running), and only a ` + "`Wait`" + ` still empty after that yields again and waits on in the scheduler-visible
-call. Under load a loop's waits are far shorter, so sysmon finds no P in a system call to take: 0
-hand-offs from the first half second in every run, sysmon at 100 ticks a second. The trade: a goroutine
-that becomes ready while a loop sleeps may wait up to those 10 ms for its P (unless another P is free),
-the time slice Go gives any goroutine before preempting it; whatever is ready when ` + "`Wait`" + ` is called runs
-first, in the yield, and a preemption signal (sysmon's, or a stop-the-world for the GC) ends the raw wait
-with EINTR, after which ` + "`Wait`" + ` yields. Deadline, signals, Close and 0 allocs are unchanged, and an idle
-` + "`Wait`" + ` costs one more system call, when its first 10 ms run out.
+running), and only a ` + "`Wait`" + ` still empty after that yields and waits on in the scheduler-visible call.
+Under load a loop's waits are far shorter, so sysmon finds no P in a system call to take: 0 hand-offs
+from the first half second in every run, sysmon at 100 ticks a second. A busy ` + "`Wait`" + ` is one system
+call, with no look and no yield. The trade: a goroutine that becomes ready while a loop sleeps may wait
+up to those 10 ms for its P (unless another P is free), the time slice Go gives any goroutine before
+preempting it; a preemption signal (sysmon's, or a stop-the-world for the GC) ends the raw wait with
+EINTR, after which ` + "`Wait`" + ` yields. Deadline, signals, Close and 0 allocs are unchanged, and an idle
+` + "`Wait`" + ` costs one more system call, when its first 10 ms run out. A yield before the raw wait measured
+a few fewer context switches in evserver at the same CPU (table below), but on a goroutine locked to
+its thread a yield is a hand-off of the P to another thread and back, on every ` + "`Wait`" + `, and on the
+emulated mips kernels of CI it took a 500 µs timeout's whole length, so ` + "`Wait`" + ` does not yield first.
 
 Why 10 ms and not 1: a timeout shorter than the kernel's tick (4 ms here, HZ=250) is the earliest timer on
 its CPU, so every sleep programs it into the timer hardware and cancels it, exits to the hypervisor in
@@ -104,15 +107,15 @@ medians, CPU µs and context switches per request):
 | gnet v2.9.7 | 3.98 | 0.074 |
 | *6 rounds, load 0.87 at the start:* | | |
 | raw 1 ms, then Gosched + block | 4.03 | 0.050 |
-| raw 10 ms, then Gosched + block | 3.85 | 0.080 |
+| raw 10 ms, then Gosched + block (now) | 3.85 | 0.080 |
 | *4 rounds, load 1.8 at the start:* | | |
 | C floor | 3.66 | 0.092 |
-| raw 10 ms, then Gosched + block | 3.82 | 0.089 |
-| Gosched + raw 10 ms + Gosched + block (now) | 3.80 | 0.079 |
+| raw 10 ms, then Gosched + block (now) | 3.82 | 0.089 |
+| Gosched + raw 10 ms + Gosched + block | 3.80 | 0.079 |
 | gnet v2.9.7 | 4.27 | 0.069 |
 
 A cheaper sleep is taken more often: with 10 ms the loops sleep about twice as often as with 1 ms, and
-the yield before the raw wait gives an event a moment to arrive first.
+a yield before the raw wait gives an event a moment to arrive first.
 
 BenchmarkBlockingWaitEcho below shows it on the package alone, and cmd/evserver needed no change
 beyond dropping a comment about looking first.
