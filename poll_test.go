@@ -921,12 +921,18 @@ func TestSleepingWaitYieldsItsP(t *testing.T) {
 		p := newPoll(t)
 		r, _ := pipe(t)
 		register(t, p, r, 1, Readable)
-		for _, timeout := range []time.Duration{rawWaitMax / 2, 2 * rawWaitMax} {
+		for _, timeout := range []time.Duration{time.Millisecond, 2 * rawWaitMax} {
 			var ran atomic.Bool
 			go ran.Store(true) // ready, on this P, behind the running test
-			expect(t, timeout.String(), nil, poll(t, p, timeout))
+			// Up to three Waits: every 61st round Go's scheduler takes
+			// its global queue first, where the yield put the Wait's
+			// goroutine. Without the yield, three 1 ms Waits end before
+			// sysmon would preempt the test (10 ms).
+			for i := 0; i < 3 && !ran.Load(); i++ {
+				expect(t, timeout.String(), nil, poll(t, p, timeout))
+			}
 			if !ran.Load() {
-				t.Errorf("Wait(%v) returned before a ready goroutine ran", timeout)
+				t.Errorf("three Waits(%v) returned before a ready goroutine ran", timeout)
 			}
 		}
 	})
