@@ -84,8 +84,8 @@ preempting it; a preemption signal (sysmon's, or a stop-the-world for the GC) en
 EINTR, after which ` + "`Wait`" + ` yields. Deadline, signals, Close and 0 allocs are unchanged, and an idle
 ` + "`Wait`" + ` costs one more system call, when its first 10 ms run out. A yield before the raw wait measured
 a few fewer context switches in evserver at the same CPU (table below), but on a goroutine locked to
-its thread a yield is a hand-off of the P to another thread and back, on every ` + "`Wait`" + `, and on the
-emulated mips kernels of CI it took a 500 µs timeout's whole length, so ` + "`Wait`" + ` does not yield first.
+its thread a yield is a hand-off of the P to another thread and back, which an event loop that locks
+its thread would pay on every ` + "`Wait`" + `, so ` + "`Wait`" + ` does not yield first.
 
 Why 10 ms and not 1: a timeout shorter than the kernel's tick (4 ms here, HZ=250) is the earliest timer on
 its CPU, so every sleep programs it into the timer hardware and cancels it, exits to the hypervisor in
