@@ -106,7 +106,7 @@ func goroutineDump() string {
 // Every Wait goes straight to the blocking call here (rawWaitMax = 0):
 // that is the call Wait retries, and the one a raw first wait interrupted
 // by a signal moves on to. On amd64 signals interrupt the raw wait as well
-// (with the default, every one of 1,000 Waits was); on CI's emulated mips
+// (with the default, 997 and 1,000 of 1,000 Waits were); on CI's emulated mips
 // kernels none of 10,000 was, so that this test, which must see EINTRs,
 // could not run there on the raw wait.
 func TestHardeningSignalStorm(t *testing.T) {
