@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -256,10 +257,14 @@ func echoLoop(p *Poll, conns int) (int, error) {
 // ready fd; impl=guarded the same call between the lifetime's acquire and
 // release, the least a Wait can do that Close can never close the fd
 // under; impl=wait is Wait(events, 0); impl=acquire+release the two atomic
-// adds alone. The order rotates with BENCH_ROUND, as in bench/.
-// BENCHMARKS.md compares them.
+// adds alone. impl=add-before and impl=add-after put one atomic add before
+// or after the bare call, and impl=store-after an atomic store after it:
+// whatever the lifetime's design, a Wait must write after its call that
+// it has left, and on amd64 Go's atomic stores are locked exchanges too.
+// The order rotates with BENCH_ROUND, as in bench/. BENCHMARKS.md compares
+// them.
 func BenchmarkLifetime(b *testing.B) {
-	impls := []string{"raw", "guarded", "wait", "acquire+release"}
+	impls := []string{"raw", "guarded", "wait", "acquire+release", "add-before", "add-after", "store-after"}
 	r, _ := strconv.Atoi(os.Getenv("BENCH_ROUND"))
 	for i := range impls {
 		impl := impls[(i+r)%len(impls)]
@@ -271,6 +276,7 @@ func BenchmarkLifetime(b *testing.B) {
 			events := make([]Event, 0, 8)
 			epfd := uintptr(p.registry.epfd)
 			l := &p.registry.life
+			var word atomic.Uint64 // the one word add- and store- write
 			b.ResetTimer()
 			for range b.N { // not b.Loop: go.mod says go 1.23
 				var n int
@@ -290,6 +296,18 @@ func BenchmarkLifetime(b *testing.B) {
 				case "wait":
 					events, _ = p.Wait(events, 0)
 					n = len(events)
+				case "add-before":
+					word.Add(1)
+					r1, _, _ := syscall.RawSyscall6(sysEpollPwait, epfd, uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(cap(events)), 0, 0, 0)
+					n = int(r1)
+				case "add-after":
+					r1, _, _ := syscall.RawSyscall6(sysEpollPwait, epfd, uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(cap(events)), 0, 0, 0)
+					word.Add(1)
+					n = int(r1)
+				case "store-after":
+					r1, _, _ := syscall.RawSyscall6(sysEpollPwait, epfd, uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(cap(events)), 0, 0, 0)
+					word.Store(uint64(r1))
+					n = int(r1)
 				case "acquire+release":
 					if !l.acquire() || l.release() {
 						b.Fatal("closed")

@@ -23,7 +23,7 @@
 # the Go module proxy), exits non-zero on any failure, and takes about 10
 # minutes on a 2-core machine with the defaults. Usage: scripts/bench.sh
 # Knobs (environment): BENCH_ROUNDS (12), BENCH_TIME (150ms), WRK_DURATION
-# (5s), WRK_ROUNDS (4), IDLE_CONNS (10000), SYSCALL_REQUESTS (100000),
+# (5s), WRK_ROUNDS (8), IDLE_CONNS (10000), SYSCALL_REQUESTS (100000),
 # MEMCOST_CONNS (1000; 200 when SYSCALL_REQUESTS is under 100000),
 # BENCH_OUT (BENCHMARKS.md), BENCH_KEEP (unset: a directory to keep
 # benchreport's inputs in, to rerun or compare it on the same run).
@@ -34,7 +34,7 @@ export DEBIAN_FRONTEND=noninteractive
 rounds=${BENCH_ROUNDS:-12}
 benchtime=${BENCH_TIME:-150ms}
 wrk_duration=${WRK_DURATION:-5s}
-wrk_rounds=${WRK_ROUNDS:-4}
+wrk_rounds=${WRK_ROUNDS:-8}
 idle_conns=${IDLE_CONNS:-10000}
 syscall_requests=${SYSCALL_REQUESTS:-100000}
 servers=(evserver gnetserver netserver cfloor)
@@ -107,7 +107,7 @@ for ((r = 0; r < rounds; r++)); do
 	cat "$tmp/round.txt" >>"$tmp/wake.txt"
 done
 grep WakeStorm "$tmp/wake.txt"
-step "blocking Wait, echo to another process: $rounds rounds, impl=looks and impl=block alternated"
+step "blocking Wait, echo to another process (impl=raw and impl=block), and Wait(0)'s floor (BenchmarkLifetime): $rounds rounds"
 for ((r = 0; r < rounds; r++)); do
 	BENCH_ROUND=$r "$tmp/wake.test" -test.run='^$' -test.bench='BlockingWaitEcho|Lifetime' -test.benchtime=200000x -test.count=1 >"$tmp/round.txt" ||
 		{ cat "$tmp/round.txt"; die "BlockingWaitEcho failed in round $((r + 1))"; }

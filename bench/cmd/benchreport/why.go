@@ -132,12 +132,13 @@ p=0.5), so it writes. No runtime cost is left in the profile that this package c
 (acquire and release, which keep Close from closing the fd under a running Wait), the slice's capacity,
 one load of the Wakers, and a function call. BenchmarkLifetime measures, in one process, the bare call,
 the same call between acquire and release (the least any Wait can do that Close can never close the fd
-under) and Wait(0): the Wait is level with the guarded call, so all of the gap is the guarantee. The adds
-cost more around a system call than alone: a locked instruction right after a system call waits for the
-kernel's stores to drain (by hand, the add after the call cost 13-15 ns, the one before it 3-4 ns, and a
-delay of a few dozen ns between the call and the add hid it). The 1.05× target would need a lifetime
-without a locked instruction after the call, which Close's guarantee rules out in Go, whose atomic stores
-are locked exchanges on amd64. The target row above gives this run's figures.
+under), Wait(0), and the bare call with one atomic write beside it. The Wait is level with the guarded
+call, so all of the gap is the guarantee. An atomic write costs more beside a system call than alone,
+whether it comes before the call or after it (in a loop, before one call is after the last), and an
+atomic store costs what an add does: Go's atomic stores are locked exchanges on amd64. Whatever its
+design, a lifetime that Close can wait on needs a write before a Wait uses the fd and one after it has
+left it, and a single write already costs more than the 1.05× target allows: the paragraph under the
+target rows gives this run's figures.
 `
 
 // flameGraphs links the pictures scripts/flamegraph.sh draws.
