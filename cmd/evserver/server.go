@@ -349,7 +349,7 @@ func (l *loop) serve() error {
 // (runtime.Gosched) before it blocks: the yield gives the next requests
 // time to arrive, so a busy loop puts its thread to sleep less often. In
 // BENCHMARKS.md's A/B it cut context switches per request by 8-18% at the
-// same CPU, for about 0.03 more system calls per request; the look alone,
+// same CPU, for 0.03-0.05 more system calls per request; the look alone,
 // without the yield, changed nothing. A loop that found nothing blocks at
 // once, so an idle server does not wake up.
 func (l *loop) wait(events []epoll.Event) ([]epoll.Event, error) {
