@@ -297,15 +297,12 @@ func (s *server) wakeAll() error {
 	return err
 }
 
-// serve is one event loop. It waits until the earliest deadline of its
-// connections, or with Forever when none has one: one system call, which
-// returns at once when events are ready. (Looking first with timeout 0,
-// gnet's way, would end every busy spell with an empty call.)
+// serve is one event loop: it waits (see wait), then handles the batch.
 func (l *loop) serve() error {
 	events := make([]epoll.Event, 0, 256)
 	for {
 		var err error
-		if events, err = l.poll.Wait(events, l.timeout()); err != nil {
+		if events, err = l.wait(events); err != nil {
 			return err
 		}
 		l.waits.Add(1)
@@ -343,6 +340,27 @@ func (l *loop) serve() error {
 			return nil // Serve closes what is left
 		}
 	}
+}
+
+// wait returns the next batch of events, waiting until the earliest
+// deadline of the loop's connections, or with Forever when none has one.
+// After a batch that had events (events still holds it) it first looks
+// without blocking, as gnet does, and if that finds nothing it yields
+// (runtime.Gosched) before it blocks: the yield gives the next requests
+// time to arrive, so a busy loop puts its thread to sleep less often. In
+// BENCHMARKS.md's A/B it cut context switches per request by 8-18% at the
+// same CPU, for 0.03-0.05 more system calls per request; the look alone,
+// without the yield, changed nothing. A loop that found nothing blocks at
+// once, so an idle server does not wake up.
+func (l *loop) wait(events []epoll.Event) ([]epoll.Event, error) {
+	if len(events) > 0 {
+		ready, err := l.poll.Wait(events, 0)
+		if err != nil || len(ready) > 0 {
+			return ready, err
+		}
+		runtime.Gosched()
+	}
+	return l.poll.Wait(events, l.timeout())
 }
 
 // startDrain stops accepting and closes what owes nothing. Connections
