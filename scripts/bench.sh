@@ -20,7 +20,7 @@
 #     what one connection costs by client kind (idle, half a head, never
 #     reading; MEMCOST_CONNS of each, a twentieth as many never reading).
 # Installs what it needs (wrk, linux-perf and gcc from Debian, benchstat from
-# the Go module proxy), exits non-zero on any failure, and takes about 10
+# the Go module proxy), exits non-zero on any failure, and takes about 11
 # minutes on a 2-core machine with the defaults. Usage: scripts/bench.sh
 # Knobs (environment): BENCH_ROUNDS (12), BENCH_TIME (150ms), WRK_DURATION
 # (5s), WRK_ROUNDS (8), IDLE_CONNS (10000), SYSCALL_REQUESTS (100000),

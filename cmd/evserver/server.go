@@ -344,20 +344,15 @@ func (l *loop) serve() error {
 
 // wait returns the next batch of events, waiting until the earliest
 // deadline of the loop's connections, or with Forever when none has one.
-// After a batch that had events (events still holds it) it first looks
-// without blocking, as gnet does, and if that finds nothing it yields
-// (runtime.Gosched) before it blocks: the yield gives the next requests
-// time to arrive, so a busy loop puts its thread to sleep less often. In
-// BENCHMARKS.md's A/B it cut context switches per request by 8-18% at the
-// same CPU, for 0.03-0.05 more system calls per request; the look alone,
-// without the yield, changed nothing. A loop that found nothing blocks at
-// once, so an idle server does not wake up.
+// After a batch that had events (events still holds it) it first yields
+// (runtime.Gosched): the yield gives the next requests time to arrive
+// before Wait looks, so a busy loop puts its thread to sleep less often,
+// at no extra system call. gnet also looks with Wait(0) before its yield;
+// that cut context switches a little more at 100 connections but added
+// 0.1 system calls per request under a lighter load (BENCHMARKS.md). A
+// loop that found nothing waits at once, so an idle server does not wake.
 func (l *loop) wait(events []epoll.Event) ([]epoll.Event, error) {
 	if len(events) > 0 {
-		ready, err := l.poll.Wait(events, 0)
-		if err != nil || len(ready) > 0 {
-			return ready, err
-		}
 		runtime.Gosched()
 	}
 	return l.poll.Wait(events, l.timeout())

@@ -119,27 +119,31 @@ a yield before the raw wait gives an event a moment to arrive first.
 
 BenchmarkBlockingWaitEcho below shows it on the package alone.
 
-**The third step is in evserver's loop, not the package**: after a batch that had events, the loop looks
-once more with ` + "`Wait(0)`" + ` and, if that finds nothing, yields (` + "`runtime.Gosched`" + `) before its blocking
-` + "`Wait`" + `, gnet's order on top of the raw wait. The yield gives the next requests a moment to arrive, so
-the loop's thread sleeps less often. Against the loop without it (one server alive at a time, wrk -t2
-5 s, 8 alternated rounds per cell, by hand; medians, new/old, exact Mann-Whitney p; the 1-minute load at
-the start of the A/B, 2-4 during it from the runs themselves):
+**The third step is in evserver's loop, not the package**: after a batch that had events, the loop
+yields (` + "`runtime.Gosched`" + `) before its next ` + "`Wait`" + `. The yield gives the next requests a moment to arrive
+before the ` + "`Wait`" + ` looks, so the loop's thread sleeps less often, at no extra system call. gnet's loop
+also looks with ` + "`Wait(0)`" + ` before its yield. Both against the loop without either (one server alive at a
+time, wrk -t2 5 s, alternated rounds, by hand; medians, new/old, exact Mann-Whitney p; the 1-minute
+load at the start of the A/B, 2-4 during it from the runs themselves):
 
-| A/B | load | 100 conns: CPU/req | switches/req | 1,000 conns: CPU/req | switches/req |
-|---|--:|--:|--:|--:|--:|
-| 1 | 2.9 | 0.985× (p=0.49) | 0.919× (p=0.000) | 1.001× (p=0.74) | 0.823× (p=0.000) |
-| 2 | 2.1 | 1.040× (p=0.13) | 0.893× (p=0.021) | 0.997× (p=0.78) | 0.883× (p=0.000) |
-| 3 | 0.49 | 0.973× (p=0.52) | 0.965× (p=0.021) | 0.999× (p=0.94) | 0.855× (p=0.000) |
+| loop, after a batch with events | rounds | load | 100 conns: CPU/req | switches/req | 1,000 conns: CPU/req | switches/req |
+|---|--:|--:|--:|--:|--:|--:|
+| look, yield if empty (gnet's) | 8 | 2.9 | 0.985× (p=0.49) | 0.919× (p=0.000) | 1.001× (p=0.74) | 0.823× (p=0.000) |
+| look, yield if empty (gnet's) | 8 | 2.1 | 1.040× (p=0.13) | 0.893× (p=0.021) | 0.997× (p=0.78) | 0.883× (p=0.000) |
+| look, yield if empty (gnet's) | 8 | 0.49 | 0.973× (p=0.52) | 0.965× (p=0.021) | 0.999× (p=0.94) | 0.855× (p=0.000) |
+| look, yield if empty (gnet's) | 6 | 0.48 | 1.000× (p=0.91) | 0.941× (p=0.093) | 0.982× (p=0.39) | 0.879× (p=0.002) |
+| yield (now) | 8 | 2.1 | 1.087× (p=0.013) | 0.953× (p=0.31) | 1.012× (p=0.43) | 0.904× (p=0.000) |
+| yield (now) | 6 | 0.48 | 1.006× (p=1.0) | 0.961× (p=0.70) | 0.992× (p=0.86) | 0.892× (p=0.002) |
 
-The look without the yield changed nothing (switches 0.0798 against 0.0804 per request, 5 rounds), and
-the yield without the look cost CPU (1.087×, p=0.013, at 100 connections). Looking twice cut switches
-at 100 connections by another 7% (p=0.013, 6 rounds, load 0.49) and three times no further; the loop
-looks once, as gnet does, for fewer system calls: the look adds 0.03-0.05 per request (perf stat, 3 s
-at 100 and 1,000 connections: 2.20 and 2.16 against 2.17 and 2.11 without it; gnet 2.26 and 2.14).
-gnet still sleeps less at 100 connections (0.069 against 0.077-0.082 per request in that 6-round run)
-while it spends 1.12-1.14× evserver's CPU per request: a busier loop more often finds work waiting, and
-the C floor, the cheapest server, switches most (0.09-0.10).
+The look without the yield changed nothing (switches 0.0798 against 0.0804 per request, 5 rounds);
+looking only after batches of two events or more did not help at 100 connections (1.044×, p=0.24).
+What decided it is the system calls: over bench.sh's fixed-work run (100 connections, each sending its
+next request once the last is answered, a lighter load than wrk's) the look is mostly empty, and a
+bench.sh run with it counted 2.50 system calls per request against gnet's 2.43; by hand, 2.45-2.51
+against 2.34-2.37 without the look, 2.26-2.31 with the yield alone, and gnet 2.42-2.57. In wrk's runs
+gnet still sleeps less at 100 connections while it spends 1.12-1.15× evserver's CPU per request: a
+busier loop more often finds work waiting, and the C floor, the cheapest server, switches most
+(0.09-0.10 per request).
 
 **Where the C floor still wins**: sampled side by side (perf record -F 4999 -g, 4 s each under wrk -t2
 -c100, load 0.9-1.3, by hand), evserver took 21.4 samples per thousand requests and the floor 20.2,
