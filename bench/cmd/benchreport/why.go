@@ -134,6 +134,7 @@ load at the start of the A/B, 2-4 during it from the runs themselves):
 | look, yield if empty (gnet's) | 6 | 0.48 | 1.000× (p=0.91) | 0.941× (p=0.093) | 0.982× (p=0.39) | 0.879× (p=0.002) |
 | yield (now) | 8 | 2.1 | 1.087× (p=0.013) | 0.953× (p=0.31) | 1.012× (p=0.43) | 0.904× (p=0.000) |
 | yield (now) | 6 | 0.48 | 1.006× (p=1.0) | 0.961× (p=0.70) | 0.992× (p=0.86) | 0.892× (p=0.002) |
+| yield (now) | 10 | 0.46 | 1.011× (p=0.80) | 0.916× (p=0.000) | | |
 
 The look without the yield changed nothing (switches 0.0798 against 0.0804 per request, 5 rounds);
 looking only after batches of two events or more did not help at 100 connections (1.044×, p=0.24).
