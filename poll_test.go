@@ -924,7 +924,7 @@ func TestSleepingWaitYieldsItsP(t *testing.T) {
 		for _, timeout := range []time.Duration{time.Millisecond, 2 * rawWaitMax} {
 			// A round that a preemption signal interrupted proves nothing
 			// (the signal lets the ready goroutine run), so it is run
-			// again; the yield in the Gosched below makes that rare.
+			// again; yieldRound's fresh time slice makes that rare.
 			for round := 1; ; round++ {
 				interrupted, ran := yieldRound(t, p, timeout)
 				if !interrupted {

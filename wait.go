@@ -147,8 +147,8 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 // into the timer hardware on every sleep, an exit to the hypervisor in a
 // virtual machine: with 0.2 or 1 ms BenchmarkBlockingWaitEcho cost more CPU
 // than the Wait that tells the scheduler at once, with 4 to 20 ms less. It
-// is a variable only so that BenchmarkBlockingWaitEcho can measure,
-// in the same run, that Wait (0).
+// is a variable only so that BenchmarkBlockingWaitEcho can measure that
+// Wait, rawWaitMax = 0, in the same run.
 var rawWaitMax = 10 * time.Millisecond
 
 // waitBlocking waits for events in buf[:slots] for up to timeout, which is

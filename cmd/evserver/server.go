@@ -349,7 +349,7 @@ func (l *loop) serve() error {
 // before Wait looks, so a busy loop puts its thread to sleep less often,
 // at no extra system call. gnet also looks with Wait(0) before its yield;
 // that cut context switches a little more at 100 connections but added
-// 0.1 system calls per request under a lighter load (BENCHMARKS.md). A
+// 0.1-0.2 system calls per request under a lighter load (BENCHMARKS.md). A
 // loop that found nothing waits at once, so an idle server does not wake.
 func (l *loop) wait(events []epoll.Event) ([]epoll.Event, error) {
 	if len(events) > 0 {

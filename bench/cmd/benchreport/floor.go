@@ -151,7 +151,7 @@ func floorTargets(w io.Writer, s samples, servers []serverRow) {
 				"since Go's atomic stores are locked exchanges on amd64 (in a loop, before one call is after the last, and the two alone, away from a system call, cost %s ns). "+
 				"Close's guarantee takes two such writes, one before a Wait uses the fd and one after it has left it: "+
 				"the bare call between the lifetime's acquire and release, the least a Wait can do that Close can never close the fd under, is %s the bare call (%s vs %s ns), "+
-				"and Wait(0) is %s that guarded call (%s ns). One write alone is already %s the bare call.\n",
+				"and Wait(0) is %s that guarded call (%s ns). The write after the call alone, which any release is, is already %s the bare call.\n",
 				num(gap), len(echo[key{"Lifetime", "ns/op"}]["guarded"]),
 				signedNum(lt("add-before")-raw), signedNum(lt("add-after")-raw), signedNum(lt("store-after")-raw), num(lt("acquire+release")),
 				ratio(guarded, raw), num(guarded), num(raw),
