@@ -146,6 +146,30 @@ gnet still sleeps less at 100 connections while it spends 1.12-1.15× evserver's
 busier loop more often finds work waiting, and the C floor, the cheapest server, switches most
 (0.09-0.10 per request).
 
+**Fewer switches cost CPU.** Every way found of making evserver's loops sleep less spends CPU, and
+the C floor, the least CPU a server spends here, sleeps most. One sweep, by hand, each server alone
+under wrk -t2 -c100 for 5 s, 8 rotated rounds (load 0.35 at the start, 4.5 at the end from the runs
+themselves); medians (min–max), ×floor and ×gnet with the exact Mann-Whitney p:
+
+| 100 connections | CPU µs/req | ×floor | ×gnet | switches/req | ×gnet |
+|---|--:|--:|--:|--:|--:|
+| evserver, no yield | 4.14 (4.00–4.26) | 1.070× (p=0.001) | 0.920× (p=0.000) | 0.0846 (0.0836–0.0880) | 1.315× (p=0.010) |
+| evserver, one yield (now) | 4.14 (4.07–4.26) | 1.068× (p=0.000) | 0.919× (p=0.000) | 0.0801 (0.0771–0.0809) | 1.244× (p=0.014) |
+| evserver, two yields | 4.19 (4.08–4.44) | 1.081× (p=0.000) | 0.930× (p=0.000) | 0.0808 (0.0734–0.0837) | 1.256× (p=0.038) |
+| evserver, four yields | 4.24 (4.18–4.42) | 1.094× (p=0.000) | 0.941× (p=0.000) | 0.0736 (0.0712–0.0770) | 1.143× (p=0.234) |
+| evserver, one yield, raw wait 4 ms | 4.25 (4.09–4.34) | 1.097× (p=0.000) | 0.943× (p=0.000) | 0.0793 (0.0768–0.1005) | 1.232× (p=0.010) |
+| evserver, one yield, raw wait 1 ms | 4.37 (4.13–4.50) | 1.128× (p=0.000) | 0.970× (p=0.032) | 0.0473 (0.0446–0.0565) | 0.734× (p=0.000) |
+| gnet v2.9.7 | 4.50 (4.43–4.74) | 1.163× (p=0.000) | – | 0.0644 (0.0584–0.0883) | – |
+| C floor | 3.88 (3.62–4.07) | – | 0.860× (p=0.000) | 0.0999 (0.0877–0.1051) | 1.553× (p=0.000) |
+
+More yields before the ` + "`Wait`" + ` cut switches a little for more CPU. A raw wait bounded at 1 ms (wait.go's ` + "`rawWaitMax`" + `)
+instead of 10 makes each sleep dearer (its timer is programmed into the hardware, see above), so the
+loops sleep less often: the only variant below gnet's switches, it spends 1.13× the floor's CPU and
+0.97× gnet's, missing both CPU targets. On two cores shared with wrk's two threads a loop that sleeps
+hands its core to wrk, which is why the cheapest server switches most: at 100 connections a context
+switch is not a cost of its own but the other side of spending less. evserver keeps one yield (the CPU
+of none, fewer switches) and the 10 ms raw wait.
+
 **Where the C floor still wins**: sampled side by side (perf record -F 4999 -g, 4 s each under wrk -t2
 -c100, load 0.9-1.3, by hand), evserver took 21.4 samples per thousand requests and the floor 20.2,
 5.6% more. User space is 0.40 of the difference: the strict HTTP parser, the loop and Go's system call
