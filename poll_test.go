@@ -177,24 +177,36 @@ func lockedThread(f func()) (tid int, done chan struct{}) {
 	return <-tids, done
 }
 
-// waitBlocked waits until thread tid sleeps in the kernel, so that a test
-// acts on a Wait that is really blocked, not one that is about to start.
+// waitBlocked waits until thread tid sleeps in an epoll wait, so that a
+// test acts on a Wait that is really blocked, not one that is about to
+// start. Sleeping alone proves nothing: the thread also sleeps handing its
+// tid over, parked by the scheduler, or in any other call.
 func waitBlocked(t testing.TB, tid int) {
 	t.Helper()
-	path := "/proc/self/task/" + strconv.Itoa(tid) + "/stat"
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The state follows the parenthesized command name.
-		s := string(b)
-		if i := strings.LastIndexByte(s, ')'); i > 0 && strings.HasPrefix(s[i+1:], " S") {
-			time.Sleep(20 * time.Millisecond)
+		if sleepsInEpollWait(t, tid) {
 			return
 		}
 	}
-	t.Fatalf("thread %d never blocked", tid)
+	t.Fatalf("thread %d never blocked in an epoll wait", tid)
+}
+
+// sleepsInEpollWait reports whether thread tid sleeps in the kernel's epoll
+// wait: ep_poll or, where that is inlined, do_epoll_wait. Under qemu-user
+// the host thread makes the host's epoll call, so the answer is the same.
+func sleepsInEpollWait(t testing.TB, tid int) bool {
+	return sleepsIn(t, tid, "ep_poll", "do_epoll_wait")
+}
+
+// sleepsIn reports whether thread tid sleeps (state S) in one of the
+// kernel functions named, which its wchan names.
+func sleepsIn(t testing.TB, tid int, funcs ...string) bool {
+	t.Helper()
+	wchan, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/wchan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return threadSleeps(t, tid) && slices.Contains(funcs, string(wchan))
 }
 
 // awaitCalls waits until the Waits countWaitCalls counts have made n
@@ -1731,4 +1743,41 @@ func BenchmarkWakeThenWait(b *testing.B) {
 			b.Fatalf("%d events", len(events))
 		}
 	}
+}
+
+// waitBlocked's promise, that the thread is in a Wait, must not rest on
+// the thread merely sleeping: a thread parked on a channel, never having
+// called Wait, sleeps too.
+func TestWaitBlockedNeedsAnEpollWait(t *testing.T) {
+	gate := make(chan struct{})
+	tid, done := lockedThread(func() { <-gate })
+	// Parked: the thread sleeps in a futex.
+	for !threadSleeps(t, tid) {
+		time.Sleep(time.Millisecond)
+	}
+	if sleepsInEpollWait(t, tid) {
+		t.Error("a thread parked on a channel is taken for one blocked in Wait")
+	}
+	close(gate)
+	<-done
+
+	p := newPoll(t)
+	tid, done = lockedThread(func() { _, _ = p.Wait(make([]Event, 1), Forever) })
+	waitBlocked(t, tid)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+}
+
+// threadSleeps reports whether thread tid is in state S.
+func threadSleeps(t testing.TB, tid int) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && strings.HasPrefix(s[i+1:], " S")
 }
