@@ -1237,10 +1237,18 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 	}
 	closed := make(chan error)
 	go func() { closed <- p.Close() }()
-	select {
-	case err := <-closed:
-		t.Fatalf("Close returned %v with a call in flight", err)
-	case <-time.After(50 * time.Millisecond):
+	// Until Close waits for the call, or returns without waiting: a
+	// timer would let a Close that does not wait, but is slow to close
+	// the fd, pass on a slow machine.
+	for deadline := time.Now().Add(10 * time.Second); !closeAwaitsDrain(); time.Sleep(time.Millisecond) {
+		select {
+		case err := <-closed:
+			t.Fatalf("Close returned %v with a call in flight", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Close neither returned nor waited for the call in flight in 10 s")
+		}
 	}
 	if !fdOpen(epfd) {
 		t.Fatal("epoll fd closed under a call in flight")
@@ -1252,6 +1260,18 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 	if fdOpen(epfd) {
 		t.Fatal("epoll fd still open after Close")
 	}
+}
+
+// closeAwaitsDrain reports whether a goroutine is blocked in
+// lifetime.waitDrained, as a Close waiting for calls in flight is.
+func closeAwaitsDrain() bool {
+	buf := make([]byte, 1<<20)
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "[chan receive") && strings.Contains(g, ".(*lifetime).waitDrained(") {
+			return true
+		}
+	}
+	return false
 }
 
 func TestEveryCallAfterClose(t *testing.T) {
