@@ -1621,11 +1621,19 @@ func TestNoAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer wk.Close()
+	// A Poll with an fd always ready, whose every Wait returns an event, as
+	// an event loop's do; p's Waits measure the empty return.
+	busy := newPoll(t)
+	ready, readyW := pipe(t)
+	write(t, readyW, "x")
+	register(t, busy, ready, 3, Readable)
 	events := make([]Event, 8)
 	reg := p.Registry()
 	cases := map[string]func(){
-		"Wait(0)":   func() { events, err = p.Wait(events, 0) },
-		"Wait(1ms)": func() { events, err = p.Wait(events, time.Millisecond) },
+		"Wait(0)":             func() { events, err = p.Wait(events, 0) },
+		"Wait(1ms)":           func() { events, err = p.Wait(events, time.Millisecond) },
+		"Wait(0), an event":   func() { events, err = busy.Wait(events, 0) },
+		"Wait(1ms), an event": func() { events, err = busy.Wait(events, time.Millisecond) },
 		"Register+Deregister": func() {
 			if err = reg.Register(r, 1, Readable); err == nil {
 				err = reg.Deregister(r)
