@@ -1433,6 +1433,14 @@ func TestCloseStaysRetryable(t *testing.T) {
 	if !errors.Is(first, syscall.EMFILE) || !errors.As(first, &opErr) || opErr.Op != "close" || !strings.Contains(first.Error(), "closed elsewhere") {
 		t.Errorf("first Close: %v, want close errors: the own eventfd gone, and EMFILE for a new one", first)
 	}
+	// The EMFILE names the fd Close was closing, not -1.
+	if joined, ok := first.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if errors.As(e, &opErr) && errors.Is(e, syscall.EMFILE) && opErr.Fd != epfd {
+				t.Errorf("first Close's EMFILE names fd %d, want the epoll fd %d: %v", opErr.Fd, epfd, e)
+			}
+		}
+	}
 	if err := p.Registry().Register(0, 1, Readable); !errors.Is(err, ErrClosed) {
 		t.Errorf("Register after the failed Close: %v, want ErrClosed", err)
 	}
