@@ -58,7 +58,8 @@ func (e Event) IsPriority() bool { return e.events&epollPri != 0 }
 
 // IsReadClosed reports that the read side is closed: the peer shut down its
 // writing half (EPOLLRDHUP, asked for by Readable or ReadClosed), or the fd
-// hung up (EPOLLHUP). Reads return what is left, then EOF.
+// hung up (EPOLLHUP). Reads return what is left, then EOF; or, with
+// IsError too, the error, such as ECONNRESET from a peer's reset.
 func (e Event) IsReadClosed() bool { return e.events&(epollHup|epollRdHup) != 0 }
 
 // IsWriteClosed reports that the write side is closed: the fd hung up, or

@@ -489,6 +489,36 @@ func TestEventsTellHupFromRdHup(t *testing.T) {
 // ReadClosed asks for a peer's half-close without Readable's wake-ups for
 // data; with Exclusive the kernel refuses it, while Readable|Exclusive
 // goes without it.
+// A peer's reset reads closed too, with an error: the read returns the
+// error, ECONNRESET, not EOF, as IsReadClosed's doc says.
+func TestReadClosedByReset(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fd := ownedFd(t, s.(*net.TCPConn))
+	p := newPoll(t)
+	register(t, p, fd, 1, Readable)
+	if err := c.(*net.TCPConn).SetLinger(0); err != nil {
+		t.Fatal(err)
+	}
+	c.Close() // with linger 0: a reset
+	settle(t, p, "reset", []got{{Token: 1, Readable: true, Error: true, ReadClosed: true, WriteClosed: true}})
+	if n, err := syscall.Read(fd, make([]byte, 16)); err != syscall.ECONNRESET {
+		t.Errorf("read after the reset: %d, %v; want ECONNRESET", n, err)
+	}
+}
+
 func TestReadClosedInterest(t *testing.T) {
 	p := newPoll(t)
 	bits := func(what string, want map[Token]uint32) {
