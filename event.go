@@ -19,8 +19,8 @@ const (
 	EPOLLIN    uint32 = 0x1    // readable
 	EPOLLPRI   uint32 = 0x2    // urgent data
 	EPOLLOUT   uint32 = 0x4    // writable
-	EPOLLERR   uint32 = 0x8    // error condition; always reported
-	EPOLLHUP   uint32 = 0x10   // hang-up: both directions closed, or a pipe's other end gone; always reported
+	EPOLLERR   uint32 = 0x8    // error condition, or a pipe's readers all gone (its write end); always reported
+	EPOLLHUP   uint32 = 0x10   // hang-up: both directions closed, or a pipe's writers all gone (its read end); always reported
 	EPOLLRDHUP uint32 = 0x2000 // the peer shut down its writing half (sockets only)
 
 	EPOLLEXCLUSIVE uint32 = 1 << 28

@@ -463,6 +463,9 @@ func TestEventsTellHupFromRdHup(t *testing.T) {
 	register(t, p, shut, 2, Readable|Writable)
 	closed, closedPeer := socketpair(t)
 	register(t, p, closed, 3, Readable)
+	r2, w2 := pipe(t)
+	register(t, p, w2, 4, Writable)
+	syscall.Close(r2) // a write end's reader gone is EPOLLERR, not EPOLLHUP
 	syscall.Close(w)
 	if err := syscall.Shutdown(shutPeer, syscall.SHUT_WR); err != nil {
 		t.Fatal(err)
@@ -480,6 +483,7 @@ func TestEventsTellHupFromRdHup(t *testing.T) {
 		1: EPOLLHUP,
 		2: EPOLLIN | EPOLLOUT | EPOLLRDHUP,
 		3: EPOLLIN | EPOLLRDHUP | EPOLLHUP,
+		4: EPOLLOUT | EPOLLERR,
 	}
 	if diff := cmp.Diff(want, have); diff != "" {
 		t.Errorf("Events() by token (-want +got):\n%s", diff)
