@@ -598,6 +598,21 @@ func TestFdNests(t *testing.T) {
 // DupFd's dup is the caller's: another number, close-on-exec and
 // non-blocking, still open once its owner is closed. Out of fd numbers it
 // says "dup" and names the original fd; a closed owner gives Control's error.
+// DupFd of a closed conn passes on the conn's own error, as its doc and
+// README say, not an *OpError: there is no fd and no Errno to name.
+func TestDupFdOfClosedConn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	fd, err := DupFd(ln.(*net.TCPListener))
+	var opErr *OpError
+	if fd != -1 || !errors.Is(err, net.ErrClosed) || errors.As(err, &opErr) {
+		t.Errorf("DupFd of a closed listener: %d, %v (%T); want -1 and net's own error", fd, err, err)
+	}
+}
+
 func TestDupFd(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
