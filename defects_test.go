@@ -67,23 +67,20 @@ func blockingFile(t *testing.T, fd int, name string) *os.File {
 	return f
 }
 
-// blockedOrDone waits until thread tid sleeps in the kernel (true) or done
-// is closed (false), the thread's call having returned without blocking.
+// blockedOrDone waits until thread tid sleeps in a pipe's read (true) or
+// done is closed (false), the thread's call having returned without
+// blocking. Any sleep would not do: the thread also sleeps handing its tid
+// over, before its read has begun.
 func blockedOrDone(t *testing.T, tid int, done chan struct{}) bool {
 	t.Helper()
-	path := "/proc/self/task/" + strconv.Itoa(tid) + "/stat"
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		select {
 		case <-done:
 			return false
 		default:
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			continue // the thread has just exited: done is about to close
-		}
-		s := string(b)
-		if i := strings.LastIndexByte(s, ')'); i > 0 && strings.HasPrefix(s[i+1:], " S") {
+		// pipe_read, anon_pipe_read from Linux 6.16.
+		if sleepsIn(t, tid, "pipe_read", "anon_pipe_read") {
 			return true
 		}
 	}
@@ -525,4 +522,19 @@ func TestSetBusyPollClosedFirst(t *testing.T) {
 			t.Errorf("%s: BusyPoll: %v, want ErrClosed for busypoll fd %d", c.name, err, c.fd)
 		}
 	}
+}
+
+// blockedOrDone must not take a thread that merely sleeps, such as one
+// parked on a channel before its read, for one blocked in the read.
+func TestBlockedOrDoneNeedsAPipeRead(t *testing.T) {
+	gate := make(chan struct{})
+	tid, done := lockedThread(func() { <-gate })
+	for !threadSleeps(t, tid) {
+		time.Sleep(time.Millisecond)
+	}
+	if sleepsIn(t, tid, "pipe_read", "anon_pipe_read") {
+		t.Error("a thread parked on a channel is taken for one blocked in a pipe's read")
+	}
+	close(gate)
+	<-done
 }

@@ -19,8 +19,8 @@ const (
 	EPOLLIN    uint32 = 0x1    // readable
 	EPOLLPRI   uint32 = 0x2    // urgent data
 	EPOLLOUT   uint32 = 0x4    // writable
-	EPOLLERR   uint32 = 0x8    // error condition; always reported
-	EPOLLHUP   uint32 = 0x10   // hang-up: both directions closed, or a pipe's other end gone; always reported
+	EPOLLERR   uint32 = 0x8    // error condition, or a pipe's readers all gone (its write end); always reported
+	EPOLLHUP   uint32 = 0x10   // hang-up: both directions closed, or a pipe's writers all gone (its read end); always reported
 	EPOLLRDHUP uint32 = 0x2000 // the peer shut down its writing half (sockets only)
 
 	EPOLLEXCLUSIVE uint32 = 1 << 28
@@ -58,7 +58,8 @@ func (e Event) IsPriority() bool { return e.events&epollPri != 0 }
 
 // IsReadClosed reports that the read side is closed: the peer shut down its
 // writing half (EPOLLRDHUP, asked for by Readable or ReadClosed), or the fd
-// hung up (EPOLLHUP). Reads return what is left, then EOF.
+// hung up (EPOLLHUP). Reads return what is left, then EOF; or, with
+// IsError too, the error, such as ECONNRESET from a peer's reset.
 func (e Event) IsReadClosed() bool { return e.events&(epollHup|epollRdHup) != 0 }
 
 // IsWriteClosed reports that the write side is closed: the fd hung up, or

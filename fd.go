@@ -44,8 +44,8 @@ import (
 // Accept unused while that fd is in the loop (Go's netpoller may still
 // watch c's fd, and the two would compete for the same bytes), and
 // Deregister and close that fd before closing c. Errors are *OpError
-// values with Op "dup" and the original fd, wrapping the Errno; Control's
-// own error is returned as it is.
+// values with Op "dup" and the original fd, wrapping the Errno; the errors
+// of c's SyscallConn and Control (a closed c's, say) are returned as they are.
 func DupFd(c syscall.Conn) (int, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {

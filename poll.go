@@ -165,12 +165,14 @@ func (r *Registry) lostCloseFd() error {
 func wakeWaits(epfd int) (int, error) {
 	// Raw: see newEventfd.
 	fd, errno := rawSyscall(sysEventfd2, 1, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0) // counter 1: readable at once
+	// Errors name epfd, the fd Close closes: the new eventfd is none of the
+	// caller's business, and closed again already.
 	if errno != 0 {
-		return -1, &OpError{Op: "close", Fd: -1, Err: errno, note: "no eventfd to wake the Waits with"}
+		return -1, &OpError{Op: "close", Fd: epfd, Err: errno, note: "no eventfd to wake the Waits with"}
 	}
 	if errno := epollCtl(epfd, epollCtlAdd, int(fd), epollIn, 0); errno != 0 {
 		closeUnused(fd)
-		return -1, &OpError{Op: "close", Fd: int(fd), Err: errno}
+		return -1, &OpError{Op: "close", Fd: epfd, Err: errno, note: "registering an eventfd to wake the Waits with failed"}
 	}
 	return int(fd), nil
 }

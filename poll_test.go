@@ -177,24 +177,34 @@ func lockedThread(f func()) (tid int, done chan struct{}) {
 	return <-tids, done
 }
 
-// waitBlocked waits until thread tid sleeps in the kernel, so that a test
-// acts on a Wait that is really blocked, not one that is about to start.
+// waitBlocked waits until thread tid sleeps in an epoll wait, so that a
+// test acts on a Wait that is really blocked, not one that is about to
+// start. Sleeping alone proves nothing: the thread also sleeps handing its
+// tid over, parked by the scheduler, or in any other call.
 func waitBlocked(t testing.TB, tid int) {
 	t.Helper()
-	path := "/proc/self/task/" + strconv.Itoa(tid) + "/stat"
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The state follows the parenthesized command name.
-		s := string(b)
-		if i := strings.LastIndexByte(s, ')'); i > 0 && strings.HasPrefix(s[i+1:], " S") {
-			time.Sleep(20 * time.Millisecond)
+		if sleepsInEpollWait(t, tid) {
 			return
 		}
 	}
-	t.Fatalf("thread %d never blocked", tid)
+	t.Fatalf("thread %d never blocked in an epoll wait", tid)
+}
+
+// sleepsInEpollWait reports whether thread tid sleeps in the kernel's epoll
+// wait: ep_poll or, where that is inlined, do_epoll_wait. Under qemu-user
+// the host thread makes the host's epoll call, so the answer is the same.
+func sleepsInEpollWait(t testing.TB, tid int) bool {
+	return sleepsIn(t, tid, "ep_poll", "do_epoll_wait")
+}
+
+// sleepsIn reports whether thread tid sleeps (state S) in one of the
+// kernel functions named, which its wchan names; false for a thread that
+// has exited.
+func sleepsIn(t testing.TB, tid int, funcs ...string) bool {
+	t.Helper()
+	wchan, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/wchan")
+	return err == nil && threadSleeps(t, tid) && slices.Contains(funcs, string(wchan))
 }
 
 // awaitCalls waits until the Waits countWaitCalls counts have made n
@@ -453,6 +463,9 @@ func TestEventsTellHupFromRdHup(t *testing.T) {
 	register(t, p, shut, 2, Readable|Writable)
 	closed, closedPeer := socketpair(t)
 	register(t, p, closed, 3, Readable)
+	r2, w2 := pipe(t)
+	register(t, p, w2, 4, Writable)
+	syscall.Close(r2) // a write end's reader gone is EPOLLERR, not EPOLLHUP
 	syscall.Close(w)
 	if err := syscall.Shutdown(shutPeer, syscall.SHUT_WR); err != nil {
 		t.Fatal(err)
@@ -470,6 +483,7 @@ func TestEventsTellHupFromRdHup(t *testing.T) {
 		1: EPOLLHUP,
 		2: EPOLLIN | EPOLLOUT | EPOLLRDHUP,
 		3: EPOLLIN | EPOLLRDHUP | EPOLLHUP,
+		4: EPOLLOUT | EPOLLERR,
 	}
 	if diff := cmp.Diff(want, have); diff != "" {
 		t.Errorf("Events() by token (-want +got):\n%s", diff)
@@ -479,6 +493,36 @@ func TestEventsTellHupFromRdHup(t *testing.T) {
 // ReadClosed asks for a peer's half-close without Readable's wake-ups for
 // data; with Exclusive the kernel refuses it, while Readable|Exclusive
 // goes without it.
+// A peer's reset reads closed too, with an error: the read returns the
+// error, ECONNRESET, not EOF, as IsReadClosed's doc says.
+func TestReadClosedByReset(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fd := ownedFd(t, s.(*net.TCPConn))
+	p := newPoll(t)
+	register(t, p, fd, 1, Readable)
+	if err := c.(*net.TCPConn).SetLinger(0); err != nil {
+		t.Fatal(err)
+	}
+	c.Close() // with linger 0: a reset
+	settle(t, p, "reset", []got{{Token: 1, Readable: true, Error: true, ReadClosed: true, WriteClosed: true}})
+	if n, err := syscall.Read(fd, make([]byte, 16)); err != syscall.ECONNRESET {
+		t.Errorf("read after the reset: %d, %v; want ECONNRESET", n, err)
+	}
+}
+
 func TestReadClosedInterest(t *testing.T) {
 	p := newPoll(t)
 	bits := func(what string, want map[Token]uint32) {
@@ -554,6 +598,21 @@ func TestFdNests(t *testing.T) {
 // DupFd's dup is the caller's: another number, close-on-exec and
 // non-blocking, still open once its owner is closed. Out of fd numbers it
 // says "dup" and names the original fd; a closed owner gives Control's error.
+// DupFd of a closed conn passes on the conn's own error, as its doc and
+// README say, not an *OpError: there is no fd and no Errno to name.
+func TestDupFdOfClosedConn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	fd, err := DupFd(ln.(*net.TCPListener))
+	var opErr *OpError
+	if fd != -1 || !errors.Is(err, net.ErrClosed) || errors.As(err, &opErr) {
+		t.Errorf("DupFd of a closed listener: %d, %v (%T); want -1 and net's own error", fd, err, err)
+	}
+}
+
 func TestDupFd(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -1227,10 +1286,18 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 	}
 	closed := make(chan error)
 	go func() { closed <- p.Close() }()
-	select {
-	case err := <-closed:
-		t.Fatalf("Close returned %v with a call in flight", err)
-	case <-time.After(50 * time.Millisecond):
+	// Until Close waits for the call, or returns without waiting: a
+	// timer would let a Close that does not wait, but is slow to close
+	// the fd, pass on a slow machine.
+	for deadline := time.Now().Add(10 * time.Second); !closeAwaitsDrain(); time.Sleep(time.Millisecond) {
+		select {
+		case err := <-closed:
+			t.Fatalf("Close returned %v with a call in flight", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Close neither returned nor waited for the call in flight in 10 s")
+		}
 	}
 	if !fdOpen(epfd) {
 		t.Fatal("epoll fd closed under a call in flight")
@@ -1242,6 +1309,18 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 	if fdOpen(epfd) {
 		t.Fatal("epoll fd still open after Close")
 	}
+}
+
+// closeAwaitsDrain reports whether a goroutine is blocked in
+// lifetime.waitDrained, as a Close waiting for calls in flight is.
+func closeAwaitsDrain() bool {
+	buf := make([]byte, 1<<20)
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "[chan receive") && strings.Contains(g, ".(*lifetime).waitDrained(") {
+			return true
+		}
+	}
+	return false
 }
 
 func TestEveryCallAfterClose(t *testing.T) {
@@ -1402,6 +1481,14 @@ func TestCloseStaysRetryable(t *testing.T) {
 	var opErr *OpError
 	if !errors.Is(first, syscall.EMFILE) || !errors.As(first, &opErr) || opErr.Op != "close" || !strings.Contains(first.Error(), "closed elsewhere") {
 		t.Errorf("first Close: %v, want close errors: the own eventfd gone, and EMFILE for a new one", first)
+	}
+	// The EMFILE names the fd Close was closing, not -1.
+	if joined, ok := first.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if errors.As(e, &opErr) && errors.Is(e, syscall.EMFILE) && opErr.Fd != epfd {
+				t.Errorf("first Close's EMFILE names fd %d, want the epoll fd %d: %v", opErr.Fd, epfd, e)
+			}
+		}
 	}
 	if err := p.Registry().Register(0, 1, Readable); !errors.Is(err, ErrClosed) {
 		t.Errorf("Register after the failed Close: %v, want ErrClosed", err)
@@ -1591,18 +1678,29 @@ func TestNoAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer wk.Close()
+	// A Poll with an fd always ready, whose every Wait returns an event, as
+	// an event loop's do; p's Waits measure the empty return.
+	busy := newPoll(t)
+	ready, readyW := pipe(t)
+	write(t, readyW, "x")
+	register(t, busy, ready, 3, Readable)
 	events := make([]Event, 8)
 	reg := p.Registry()
 	cases := map[string]func(){
-		"Wait(0)":   func() { events, err = p.Wait(events, 0) },
-		"Wait(1ms)": func() { events, err = p.Wait(events, time.Millisecond) },
+		"Wait(0)":             func() { events, err = p.Wait(events, 0) },
+		"Wait(1ms)":           func() { events, err = p.Wait(events, time.Millisecond) },
+		"Wait(0), an event":   func() { events, err = busy.Wait(events, 0) },
+		"Wait(1ms), an event": func() { events, err = busy.Wait(events, time.Millisecond) },
 		"Register+Deregister": func() {
 			if err = reg.Register(r, 1, Readable); err == nil {
 				err = reg.Deregister(r)
 			}
 		},
-		"Reregister":            func() { err = reg.Reregister(wk.fd, 2, Readable|EdgeTriggered) },
-		"Wake":                  func() { err = wk.Wake() },
+		"Reregister": func() { err = reg.Reregister(wk.fd, 2, Readable|EdgeTriggered) },
+		// Without the clear only AllocsPerRun's warm-up call would write:
+		// the measured Wakes would all coalesce with it.
+		"Wake":                  func() { wk.pending.Store(false); err = wk.Wake() },
+		"Wake, coalesced":       func() { err = wk.Wake() },
 		"Event accessors+Token": func() { _ = events[:1][0].IsReadable() && events[:1][0].Token() == 0 },
 	}
 	for name, f := range cases {
@@ -1731,4 +1829,42 @@ func BenchmarkWakeThenWait(b *testing.B) {
 			b.Fatalf("%d events", len(events))
 		}
 	}
+}
+
+// waitBlocked's promise, that the thread is in a Wait, must not rest on
+// the thread merely sleeping: a thread parked on a channel, never having
+// called Wait, sleeps too.
+func TestWaitBlockedNeedsAnEpollWait(t *testing.T) {
+	gate := make(chan struct{})
+	tid, done := lockedThread(func() { <-gate })
+	// Parked: the thread sleeps in a futex.
+	for !threadSleeps(t, tid) {
+		time.Sleep(time.Millisecond)
+	}
+	if sleepsInEpollWait(t, tid) {
+		t.Error("a thread parked on a channel is taken for one blocked in Wait")
+	}
+	close(gate)
+	<-done
+
+	p := newPoll(t)
+	tid, done = lockedThread(func() { _, _ = p.Wait(make([]Event, 1), Forever) })
+	waitBlocked(t, tid)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+}
+
+// threadSleeps reports whether thread tid is in state S; false for a
+// thread that has exited.
+func threadSleeps(t testing.TB, tid int) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && strings.HasPrefix(s[i+1:], " S")
 }

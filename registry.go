@@ -62,7 +62,7 @@ func (r *Registry) Deregister(fd int) error {
 // that ctl rejects.
 func (r *Registry) events(i Interest) uint32 {
 	if i&^interestMask != 0 {
-		return math.MaxUint32 // unknown bits, EPOLLRDHUP among them: ctl answers EINVAL
+		return math.MaxUint32 // unknown bits: ctl answers EINVAL
 	}
 	events := uint32(i)
 	if i&Readable != 0 && i&Exclusive == 0 {
