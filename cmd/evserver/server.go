@@ -488,10 +488,12 @@ func (s *server) accept4(l *loop) (int, error) {
 // would stall only itself.) A peer's FIN arrives the same way, but it may
 // have come with the data this read takes: then the event says the read
 // side is closed, and read goes on to see the end of file. Draining, read
-// goes on to EAGAIN too, and then closes c if it owes nothing.
+// goes on to EAGAIN too, and then closes c if it owes nothing. Either way
+// it stops after maxReadsPerEvent reads, and Reregister reports the rest at
+// the next Wait.
 func (l *loop) read(c *conn, readClosed bool) {
 	answered := false
-	for {
+	for reads := 1; ; reads++ {
 		n, errno := rawIO(syscall.SYS_READ, c.fd, l.buf)
 		l.reads.Add(1)
 		switch {
@@ -522,8 +524,20 @@ func (l *loop) read(c *conn, readClosed bool) {
 			l.settle(c, answered)
 			return
 		}
+		if reads == maxReadsPerEvent {
+			// More may be queued, but reading on would let a client that
+			// keeps its socket full hold the loop: its other connections,
+			// timers and Wakes would wait until the stream stops.
+			if l.reregister(c, epoll.Readable|epoll.EdgeTriggered) && !l.draining {
+				l.settle(c, answered) // draining, c is not done
+			}
+			return
+		}
 	}
 }
+
+// maxReadsPerEvent bounds the reads of one readiness event: 256 KiB.
+const maxReadsPerEvent = 4
 
 // respond answers the complete request heads in data, c's input (in l.buf
 // or c.in), writing each cfg.maxPendingOutput worth of responses before
