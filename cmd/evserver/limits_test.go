@@ -382,6 +382,32 @@ func TestEviction(t *testing.T) {
 	}
 }
 
+// TestEvictionIsPerLoop: loops share nothing, so at the cap a newcomer
+// on a loop with nothing of its own to evict is closed, though another
+// loop holds an idle connection. SO_REUSEPORT spreads newcomers by a hash,
+// so one of 64 lands on the empty loop but for odds of 2^-64.
+func TestEvictionIsPerLoop(t *testing.T) {
+	cfg := testConfig(2)
+	cfg.maxConns = 1
+	s, _ := startConfig(t, cfg)
+	c := dial(t, s)
+	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if got := make([]byte, len(ok)); check2(io.ReadFull(c, got)) != nil {
+		t.Fatal("no response")
+	}
+	for i := 0; i < 64 && s.full.Load() == 0; i++ {
+		before := accepted(s) + s.full.Load()
+		dial(t, s)
+		waitFor(t, "the connection accepted", func() bool { return accepted(s)+s.full.Load() > before })
+	}
+	if n := s.full.Load(); n != 1 {
+		t.Errorf("%d newcomers closed at the cap, want 1: the first on the loop without the connection", n)
+	}
+	if n := s.conns.Load(); n != 1 {
+		t.Errorf("%d connections open, want the cap, 1", n)
+	}
+}
+
 // TestDrain drains a server with a client whose pipelined requests are
 // held back (its responses wait for it to read), one that sent a request
 // just before, one idle and one halfway through a head. Every request

@@ -37,8 +37,8 @@ type config struct {
 	timeouts     [nStates]time.Duration
 	drainTimeout time.Duration // how long Drain lets connections finish
 	// maxConns is the most connections the server holds; at the cap a
-	// newcomer takes the place of the connection that has waited longest,
-	// idle or with an unfinished head (see evict).
+	// newcomer takes the place of the connection of its loop that has
+	// waited longest, idle or with an unfinished head (see evict).
 	maxConns int
 	// maxPendingOutput bounds the responses a connection may owe: beyond
 	// it the server stops reading it until the client reads. 0: no bound.
@@ -389,8 +389,9 @@ func (l *loop) startDrain() {
 // the connection cap, and when accept4 runs out of fds, the newcomer takes
 // the place of the connection that least deserves its fd (see evict), so
 // that a flood of slow clients cannot lock out new ones; only when every
-// connection owes responses is the newcomer accepted and closed at once,
-// so that the queue drains instead of stalling.
+// connection of this loop owes responses, or it has none, is the newcomer
+// accepted and closed at once, so that the queue drains instead of
+// stalling. Another loop's idle connections are not evicted for it.
 func (l *loop) accept() {
 	for l.listener >= 0 {
 		fd, err := l.srv.accept4(l)
