@@ -477,6 +477,38 @@ func TestDrain(t *testing.T) {
 	}
 }
 
+// TestDrainTwice: a second Drain while the loops drain changes nothing:
+// the requests received are still answered, as Drain promises. (It used
+// to end the drain at once, but only on loops that had seen the first.)
+func TestDrainTwice(t *testing.T) {
+	const burst = 1000
+	cfg := testConfig(1)
+	cfg.maxPendingOutput = 4 << 10
+	cfg.drainTimeout = time.Minute
+	s, _ := startConfig(t, cfg) // its cleanup checks what Serve returns
+	// As in TestDrain: every request is in the server's kernel, and the
+	// server waits for the client to read.
+	c := dialSmallBuffer(t, s)
+	requests := 0
+	for more := 2; more > 0 && requests < 2_000_000; requests += burst {
+		send(t, c, strings.Repeat("GET / HTTP/1.1\r\nHost: x\r\n\r\n", burst))
+		waitFor(t, "the chunk delivered", func() bool { return unsent(t, c) == 0 })
+		if s.writeWaits.Load() > 0 {
+			more--
+		}
+	}
+	// Each Drain wakes the loop once: nothing else can, as it waits to
+	// write to a client that is not reading.
+	for range 2 {
+		before := waits(s)
+		check(t, s.Drain())
+		waitFor(t, "the loop woken", func() bool { return waits(s) > before })
+	}
+	if got := expectEOF(t, c, "drain"); got != strings.Repeat(ok, requests) {
+		t.Errorf("got %d responses, want %d", strings.Count(got, "200 OK"), requests)
+	}
+}
+
 // unsent is the number of bytes in c's send queue not yet acknowledged:
 // on loopback, not yet in the server's receive queue.
 func unsent(t testing.TB, c *net.TCPConn) int {

@@ -283,7 +283,8 @@ func (s *server) Shutdown() error {
 // closes its idle connections, answers every request already received and
 // writes every response owed, closing each connection when it is done, and
 // returns when none is left or after cfg.drainTimeout. It is safe to call
-// from any goroutine; a Shutdown during a drain ends it at once.
+// from any goroutine; a second Drain changes nothing, and a Shutdown during
+// a drain ends it at once.
 func (s *server) Drain() error {
 	s.draining.Store(true)
 	return s.wakeAll()
@@ -312,10 +313,12 @@ func (l *loop) serve() error {
 			case listenerToken:
 				l.accept()
 			case wakerToken:
-				if l.draining || l.srv.stopNow.Load() || !l.srv.draining.Load() {
-					return nil // Shutdown, or a second Drain
+				if l.srv.stopNow.Load() || !l.srv.draining.Load() {
+					return nil // Shutdown
 				}
-				l.startDrain()
+				if !l.draining { // a second Drain changes nothing
+					l.startDrain()
+				}
 			default:
 				// A connection closed earlier in this batch (evicted for
 				// a newcomer) may still have an event in it: skip it. If
