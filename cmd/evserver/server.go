@@ -52,7 +52,7 @@ type config struct {
 // head in one packet, and each second allowed is a second a slowloris
 // holds an fd. Idle is nginx's keepalive_timeout, 75 s. Write is nginx's
 // send_timeout, 60 s without progress. Drain is 10 s, a third of the 30 s
-// that systemd and Kubernetes wait before SIGKILL.
+// that Kubernetes waits before SIGKILL (systemd waits 90 s).
 func defaultConfig(n int) config {
 	c := config{loops: n, drainTimeout: 10 * time.Second, maxPendingOutput: 64 << 10}
 	c.timeouts[stHead] = 20 * time.Second
