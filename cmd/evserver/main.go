@@ -23,10 +23,11 @@
 //     nothing in flight; -write-timeout (60s) for a connection whose
 //     responses make no write progress.
 //   - -max-conns (RLIMIT_NOFILE less a margin): at the cap, and when accept
-//     runs out of fds, a newcomer takes the place of the connection that
-//     has waited longest, idle or with an unfinished head; only when every
-//     connection owes responses is it accepted and closed at once. The
-//     listen queue never stalls.
+//     runs out of fds, a newcomer takes the place of the connection of its
+//     loop that has waited longest, idle or with an unfinished head; only
+//     when that loop has none but connections owing responses is it
+//     accepted and closed at once, even if another loop holds idle ones
+//     (loops share nothing). The listen queue never stalls.
 //   - -max-pending-output (64 KiB): a connection that owes more is not
 //     read until its client reads, so one that pipelines and never reads
 //     costs at most that plus one read buffer.
@@ -87,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) error {
 	flags.DurationVar(&cfg.timeouts[stIdle], "idle-timeout", cfg.timeouts[stIdle], "close a keep-alive connection with nothing in flight after this; 0: never")
 	flags.DurationVar(&cfg.timeouts[stWrite], "write-timeout", cfg.timeouts[stWrite], "close a connection whose responses made no write progress for this long; 0: never")
 	flags.DurationVar(&cfg.drainTimeout, "drain-timeout", cfg.drainTimeout, "on SIGTERM or SIGINT, how long connections may take to finish what they are owed")
-	flags.IntVar(&cfg.maxConns, "max-conns", 0, "most connections held; at the cap a newcomer replaces the longest idle or the oldest unfinished head (default RLIMIT_NOFILE less a margin)")
+	flags.IntVar(&cfg.maxConns, "max-conns", 0, "most connections held; at the cap a newcomer replaces the longest idle or the oldest unfinished head of the loop that accepts it, or is closed if that loop has neither (default RLIMIT_NOFILE less a margin)")
 	flags.IntVar(&cfg.maxPendingOutput, "max-pending-output", cfg.maxPendingOutput, "`bytes` of responses a connection may owe before the server stops reading it; 0: no bound")
 	if err := flags.Parse(args); err != nil {
 		return err

@@ -37,8 +37,8 @@ type config struct {
 	timeouts     [nStates]time.Duration
 	drainTimeout time.Duration // how long Drain lets connections finish
 	// maxConns is the most connections the server holds; at the cap a
-	// newcomer takes the place of the connection that has waited longest,
-	// idle or with an unfinished head (see evict).
+	// newcomer takes the place of the connection of its loop that has
+	// waited longest, idle or with an unfinished head (see evict).
 	maxConns int
 	// maxPendingOutput bounds the responses a connection may owe: beyond
 	// it the server stops reading it until the client reads. 0: no bound.
@@ -52,7 +52,7 @@ type config struct {
 // head in one packet, and each second allowed is a second a slowloris
 // holds an fd. Idle is nginx's keepalive_timeout, 75 s. Write is nginx's
 // send_timeout, 60 s without progress. Drain is 10 s, a third of the 30 s
-// that systemd and Kubernetes wait before SIGKILL.
+// that Kubernetes waits before SIGKILL (systemd waits 90 s).
 func defaultConfig(n int) config {
 	c := config{loops: n, drainTimeout: 10 * time.Second, maxPendingOutput: 64 << 10}
 	c.timeouts[stHead] = 20 * time.Second
@@ -283,7 +283,8 @@ func (s *server) Shutdown() error {
 // closes its idle connections, answers every request already received and
 // writes every response owed, closing each connection when it is done, and
 // returns when none is left or after cfg.drainTimeout. It is safe to call
-// from any goroutine; a Shutdown during a drain ends it at once.
+// from any goroutine; a second Drain changes nothing, and a Shutdown during
+// a drain ends it at once.
 func (s *server) Drain() error {
 	s.draining.Store(true)
 	return s.wakeAll()
@@ -312,10 +313,12 @@ func (l *loop) serve() error {
 			case listenerToken:
 				l.accept()
 			case wakerToken:
-				if l.draining || l.srv.stopNow.Load() || !l.srv.draining.Load() {
-					return nil // Shutdown, or a second Drain
+				if l.srv.stopNow.Load() || !l.srv.draining.Load() {
+					return nil // Shutdown
 				}
-				l.startDrain()
+				if !l.draining { // a second Drain changes nothing
+					l.startDrain()
+				}
 			default:
 				// A connection closed earlier in this batch (evicted for
 				// a newcomer) may still have an event in it: skip it. If
@@ -389,8 +392,9 @@ func (l *loop) startDrain() {
 // the connection cap, and when accept4 runs out of fds, the newcomer takes
 // the place of the connection that least deserves its fd (see evict), so
 // that a flood of slow clients cannot lock out new ones; only when every
-// connection owes responses is the newcomer accepted and closed at once,
-// so that the queue drains instead of stalling.
+// connection of this loop owes responses, or it has none, is the newcomer
+// accepted and closed at once, so that the queue drains instead of
+// stalling. Another loop's idle connections are not evicted for it.
 func (l *loop) accept() {
 	for l.listener >= 0 {
 		fd, err := l.srv.accept4(l)
@@ -488,10 +492,12 @@ func (s *server) accept4(l *loop) (int, error) {
 // would stall only itself.) A peer's FIN arrives the same way, but it may
 // have come with the data this read takes: then the event says the read
 // side is closed, and read goes on to see the end of file. Draining, read
-// goes on to EAGAIN too, and then closes c if it owes nothing.
+// goes on to EAGAIN too, and then closes c if it owes nothing. Either way
+// it stops after maxReadsPerEvent reads, and Reregister reports the rest at
+// the next Wait.
 func (l *loop) read(c *conn, readClosed bool) {
 	answered := false
-	for {
+	for reads := 1; ; reads++ {
 		n, errno := rawIO(syscall.SYS_READ, c.fd, l.buf)
 		l.reads.Add(1)
 		switch {
@@ -522,8 +528,20 @@ func (l *loop) read(c *conn, readClosed bool) {
 			l.settle(c, answered)
 			return
 		}
+		if reads == maxReadsPerEvent {
+			// More may be queued, but reading on would let a client that
+			// keeps its socket full hold the loop: its other connections,
+			// timers and Wakes would wait until the stream stops.
+			if l.reregister(c, epoll.Readable|epoll.EdgeTriggered) && !l.draining {
+				l.settle(c, answered) // draining, c is not done
+			}
+			return
+		}
 	}
 }
+
+// maxReadsPerEvent bounds the reads of one readiness event: 256 KiB.
+const maxReadsPerEvent = 4
 
 // respond answers the complete request heads in data, c's input (in l.buf
 // or c.in), writing each cfg.maxPendingOutput worth of responses before

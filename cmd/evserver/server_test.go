@@ -215,6 +215,73 @@ func TestPieces(t *testing.T) {
 	}
 }
 
+// TestStreamingClientYields: a client that keeps its socket full gets at
+// most maxReadsPerEvent reads per readiness event, so that it cannot hold
+// its loop (the loop's other connections, timers, Shutdown and the drain
+// timeout wait until its stream stops), and the rest of its requests is
+// reported again by the next Wait: none is stranded. The loop is driven by
+// hand on a socketpair, filled before the loop looks, so the stream is
+// longer than the bound whatever the machine's speed.
+func TestStreamingClientYields(t *testing.T) {
+	s, err := newServerConfig("127.0.0.1:0", testConfig(1))
+	check(t, err)
+	t.Cleanup(func() { check(t, s.close()) })
+	l := s.loops[0]
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	check(t, err)
+	closeOnCleanup(t, fds[1]) // fds[0] is the server's: s.close closes it
+	check(t, syscall.SetsockoptInt(fds[1], syscall.SOL_SOCKET, syscall.SO_SNDBUF, 1<<20))
+	// Large heads, so that their responses fit the socket's buffer unread.
+	head := []byte("GET / HTTP/1.1\r\nHost: x\r\nX: " + strings.Repeat("x", 7<<10) + "\r\n\r\n")
+	heads := 0
+	for heads*len(head) < (maxReadsPerEvent+2)*readSize {
+		if _, err := syscall.Write(fds[1], head); err == syscall.EAGAIN {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		heads++
+	}
+	if heads*len(head) <= maxReadsPerEvent*readSize {
+		t.Fatalf("the socketpair took %d bytes, want more than %d reads", heads*len(head), maxReadsPerEvent)
+	}
+	// Registered as accept does.
+	fd := fds[0]
+	check(t, l.poll.Registry().Register(fd, epoll.Token(fd), epoll.Readable|epoll.EdgeTriggered))
+	for fd >= len(l.conns) {
+		l.conns = append(l.conns[:cap(l.conns)], nil)
+	}
+	c := &conn{fd: fd}
+	l.conns[fd] = c
+	l.nconns++
+	s.conns.Add(1)
+	l.enter(c, stHead)
+
+	events := make([]epoll.Event, 0, 8)
+	for event := 0; ; event++ {
+		before := l.reads.Load()
+		l.read(c, false)
+		if n := l.reads.Load() - before; n > maxReadsPerEvent {
+			t.Fatalf("event %d: %d reads, want at most %d", event, n, maxReadsPerEvent)
+		}
+		if events, err = l.poll.Wait(events, 0); err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == 0 {
+			break // all read
+		}
+		if len(events) != 1 || events[0].Token() != epoll.Token(fd) || event > heads {
+			t.Fatalf("event %d: Wait reported %d events", event, len(events))
+		}
+	}
+	got := make([]byte, heads*len(ok)+1)
+	n, err := syscall.Read(fds[1], got)
+	check(t, err)
+	if string(got[:n]) != strings.Repeat(ok, heads) {
+		t.Errorf("%d heads sent got %d bytes (%d responses), want %d responses", heads, n, bytes.Count(got[:n], []byte("200 OK")), heads)
+	}
+}
+
 // TestOutOfFds lowers RLIMIT_NOFILE so that the server can hold only a few
 // of the connections that queue up. It must take every one off the queue
 // instead of leaving them queued: a newcomer takes the fd of a connection
