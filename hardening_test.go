@@ -110,9 +110,7 @@ func goroutineDump() string {
 // kernels none of 10,000 was, so that this test, which must see EINTRs,
 // could not run there on the raw wait.
 func TestHardeningSignalStorm(t *testing.T) {
-	saved := rawWaitMax
-	rawWaitMax = 0
-	defer func() { rawWaitMax = saved }()
+	blockingCallsOnly(t)
 	handled := make(chan os.Signal, 128)
 	signal.Notify(handled, syscall.SIGUSR1)
 	defer signal.Stop(handled)

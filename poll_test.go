@@ -188,8 +188,7 @@ func waitBlocked(t testing.TB, tid int) {
 			return
 		}
 	}
-	wchan, _ := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/wchan")
-	t.Fatalf("thread %d never blocked in an epoll wait (wchan now %q)", tid, wchan)
+	t.Fatalf("thread %d never blocked in an epoll wait (wchan now %q)", tid, wchan(tid))
 }
 
 // sleepsInEpollWait reports whether thread tid sleeps in the kernel's epoll
@@ -205,9 +204,22 @@ func sleepsInEpollWait(t testing.TB, tid int) bool {
 // Debian's 6.12 for arm and ppc64le the wait is in "do_epoll_wait.part.0".
 func sleepsIn(t testing.TB, tid int, funcs ...string) bool {
 	t.Helper()
-	wchan, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/wchan")
-	name, _, _ := strings.Cut(string(wchan), ".")
-	return err == nil && threadSleeps(t, tid) && slices.Contains(funcs, name)
+	name, _, _ := strings.Cut(wchan(tid), ".")
+	return threadSleeps(t, tid) && slices.Contains(funcs, name)
+}
+
+// wchan is the kernel function thread tid sleeps in, "" if it has exited.
+func wchan(tid int) string {
+	b, _ := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/wchan")
+	return string(b)
+}
+
+// blockingCallsOnly sends every Wait straight to the blocking call
+// (rawWaitMax = 0) until the test ends.
+func blockingCallsOnly(t testing.TB) {
+	saved := rawWaitMax
+	rawWaitMax = 0
+	t.Cleanup(func() { rawWaitMax = saved })
 }
 
 // awaitCalls waits until the Waits countWaitCalls counts have made n
@@ -750,9 +762,7 @@ func TestExclusiveWakesOnePoll(t *testing.T) {
 	// EPOLLEXCLUSIVE allows ("one or more"): a test acting as soon as both
 	// Waits sleep would count 2 whenever the first Wait's raw part had run
 	// out, as on a slow emulated machine.
-	saved := rawWaitMax
-	rawWaitMax = 0
-	defer func() { rawWaitMax = saved }()
+	blockingCallsOnly(t)
 	for _, mode := range []Interest{0, Exclusive} {
 		efd := eventfd(t)
 		var mu sync.Mutex

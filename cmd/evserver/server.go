@@ -540,7 +540,8 @@ func (l *loop) read(c *conn, readClosed bool) {
 	}
 }
 
-// maxReadsPerEvent bounds the reads of one readiness event: 256 KiB.
+// maxReadsPerEvent bounds the reads of one readiness event, each of
+// readSize: 256 KiB.
 const maxReadsPerEvent = 4
 
 // respond answers the complete request heads in data, c's input (in l.buf
