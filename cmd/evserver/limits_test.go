@@ -23,6 +23,12 @@ func startConfig(t testing.TB, cfg config) (*server, <-chan error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, serve(t, s)
+}
+
+// serve runs s, shut down at the end of the test unless the test drained it.
+func serve(t testing.TB, s *server) <-chan error {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()
 	t.Cleanup(func() {
@@ -33,7 +39,7 @@ func startConfig(t testing.TB, cfg config) (*server, <-chan error) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return s, done
+	return done
 }
 
 // testConfig has n loops and timeouts long enough never to fire in a test
