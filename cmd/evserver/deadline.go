@@ -84,8 +84,9 @@ func (l *loop) leave(c *conn) {
 	}
 }
 
-// timeout returns how long Wait may sleep: until the earliest deadline, or
-// Forever when no connection has one, so an idle loop makes no wake-ups.
+// timeout returns how long Wait may sleep: until the earliest deadline
+// (a connection's, the drain's or an accept retry's), or Forever when
+// there is none, so an idle loop makes no wake-ups.
 func (l *loop) timeout() time.Duration {
 	next := time.Duration(-1)
 	for st := stHead; st < nStates; st++ {
@@ -97,6 +98,9 @@ func (l *loop) timeout() time.Duration {
 	}
 	if l.draining && (next < 0 || l.drainEnd < next) {
 		next = l.drainEnd
+	}
+	if l.retryAt > 0 && (next < 0 || l.retryAt < next) {
+		next = l.retryAt
 	}
 	if next < 0 {
 		return epoll.Forever
@@ -146,8 +150,8 @@ func (l *loop) evict() bool {
 // run: the connections open and accepted, those closed by each timeout,
 // evicted for a newcomer by state (and how many of those because accept
 // ran out of fds), accepted and closed at once at the cap ("full") or for
-// want of fds ("nofd"), and the bytes of buffers held and the most one
-// connection held.
+// want of fds ("nofd"), the accepts that failed and were tried again
+// later, and the bytes of buffers held and the most one connection held.
 func (s *server) stats() string {
 	accepted := s.sum(func(l *loop) *atomic.Int64 { return &l.accepted })
 	held := s.sum(func(l *loop) *atomic.Int64 { return &l.held })
@@ -155,9 +159,9 @@ func (s *server) stats() string {
 	for _, l := range s.loops {
 		peak = max(peak, l.peak.Load())
 	}
-	return fmt.Sprintf("stats conns=%d accepted=%d expired_header=%d expired_idle=%d expired_write=%d evicted_idle=%d evicted_header=%d evicted_emfile=%d refused_full=%d refused_nofd=%d held_bytes=%d peak_conn_bytes=%d",
+	return fmt.Sprintf("stats conns=%d accepted=%d expired_header=%d expired_idle=%d expired_write=%d evicted_idle=%d evicted_header=%d evicted_emfile=%d refused_full=%d refused_nofd=%d accept_retries=%d held_bytes=%d peak_conn_bytes=%d",
 		s.conns.Load(), accepted, s.expired[stHead].Load(), s.expired[stIdle].Load(), s.expired[stWrite].Load(),
-		s.evicted[stIdle].Load(), s.evicted[stHead].Load(), s.emfile.Load(), s.full.Load(), s.refused.Load(), held, peak)
+		s.evicted[stIdle].Load(), s.evicted[stHead].Load(), s.emfile.Load(), s.full.Load(), s.refused.Load(), s.acceptErrs.Load(), held, peak)
 }
 
 // sum adds up one of the loops' own counters over every loop.

@@ -27,7 +27,9 @@
 //     loop that has waited longest, idle or with an unfinished head; only
 //     when that loop has none but connections owing responses is it
 //     accepted and closed at once, even if another loop holds idle ones
-//     (loops share nothing). The listen queue never stalls.
+//     (loops share nothing). The listen queue never stalls: an accept that
+//     fails for want of memory, say, is tried again after a back-off of
+//     5 ms, doubled up to 1 s, rather than at the next connection.
 //   - -max-pending-output (64 KiB): a connection that owes more is not
 //     read until its client reads, so one that pipelines and never reads
 //     costs at most that plus one read buffer.
@@ -37,7 +39,7 @@
 //     at once.
 //   - SIGUSR1 returns freed memory to the system and prints one line of
 //     counters (connections, timeouts and evictions by kind, refusals,
-//     bytes held), as the end of a run does.
+//     accept retries, bytes held), as the end of a run does.
 //
 // To try it:
 //

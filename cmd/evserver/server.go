@@ -93,6 +93,9 @@ type server struct {
 	acceptMu sync.Mutex
 	spare    int
 
+	// accept4 is syscall.Accept4; a test makes it fail.
+	accept4 func(fd, flags int) (int, syscall.Sockaddr, error)
+
 	// Figures for the tests and the stats line.
 	writeWaits atomic.Int64          // writes that had to wait for Writable
 	refused    atomic.Int64          // connections accepted and closed for want of fds
@@ -100,6 +103,7 @@ type server struct {
 	expired    [nStates]atomic.Int64 // connections closed by each timeout
 	evicted    [nStates]atomic.Int64 // connections closed for a newcomer, by state
 	emfile     atomic.Int64          // of those, evicted because accept ran out of fds
+	acceptErrs atomic.Int64          // accepts that failed and were tried again later
 }
 
 // loop is one event loop. Its goroutine owns all of it.
@@ -117,6 +121,8 @@ type loop struct {
 	nconns   int               // open connections of this loop
 	draining bool              // serving what is owed, then returning
 	drainEnd time.Duration     // when draining gives up
+	retryAt  time.Duration     // when to call accept again after it failed; 0 for none
+	backoff  time.Duration     // the wait before that retry, doubled on each failure
 	peakConn int               // the most bytes one connection has held
 
 	// Figures for the tests, per loop so that loops share no cache line.
@@ -166,7 +172,7 @@ func newServerConfig(addr string, cfg config) (*server, error) {
 			return nil, fmt.Errorf("%s timeout %v: want 0 (none) or more", stateNames[st], cfg.timeouts[st])
 		}
 	}
-	s := &server{spare: -1, cfg: cfg, epoch: time.Now()}
+	s := &server{spare: -1, cfg: cfg, epoch: time.Now(), accept4: syscall.Accept4}
 	if s.spare, err = syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0); err != nil {
 		return nil, fmt.Errorf("open /dev/null: %w", err)
 	}
@@ -339,6 +345,10 @@ func (l *loop) serve() error {
 			}
 		}
 		l.expire()
+		if l.retryAt > 0 && l.now >= l.retryAt {
+			l.retryAt = 0
+			l.accept()
+		}
 		if l.draining && (l.nconns == 0 || l.now >= l.drainEnd) {
 			return nil // Serve closes what is left
 		}
@@ -394,21 +404,23 @@ func (l *loop) startDrain() {
 // that a flood of slow clients cannot lock out new ones; only when every
 // connection of this loop owes responses, or it has none, is the newcomer
 // accepted and closed at once, so that the queue drains instead of
-// stalling. Another loop's idle connections are not evicted for it.
+// stalling. Another loop's idle connections are not evicted for it. When
+// accept4 fails and the queue may not be empty, accept tries again later
+// (see retry) rather than wait for the next connection to arrive.
 func (l *loop) accept() {
 	for l.listener >= 0 {
-		fd, err := l.srv.accept4(l)
+		fd, err := l.srv.accept(l)
 		switch {
 		case err == syscall.EAGAIN:
+			l.backoff = 0
 			return
-		case err == syscall.EINTR, err == syscall.ECONNABORTED, err == errRefused:
-			continue // a signal, a client that gave up while queued, or no fd
+		case err == syscall.EINTR, err == errRefused, isNetworkError(err):
+			continue // a signal, no fd for it, or a client that failed while queued
 		case err != nil:
-			// Out of memory, say, or of fds with no spare left: the rest
-			// stay queued until the next connection arrives.
-			log.Printf("accept: %v", err)
+			l.retry(err)
 			return
 		}
+		l.backoff = 0
 		// The cap is per server, the eviction per loop: a loop evicts
 		// only its own connections, which needs no lock.
 		if l.srv.conns.Add(1) > int64(l.srv.cfg.maxConns) && !l.evict() {
@@ -448,29 +460,55 @@ func (l *loop) accept() {
 	}
 }
 
+// isNetworkError reports whether err is one of the errors accept(2) passes
+// on from a queued connection that failed before it was accepted, which
+// its man page says to treat as EAGAIN and retry: the connection is gone
+// from the queue, so the next accept takes the next one.
+func isNetworkError(err error) bool {
+	switch err {
+	case syscall.ECONNABORTED, syscall.EPROTO, syscall.ENETDOWN, syscall.ENETUNREACH,
+		syscall.EHOSTDOWN, syscall.EHOSTUNREACH, syscall.ENONET, syscall.ENOPROTOOPT, syscall.EOPNOTSUPP:
+		return true
+	}
+	return false
+}
+
+// retry arms a later accept after accept4 failed with the connection still
+// queued: out of memory (ENOMEM, ENOBUFS), out of fds with no spare left,
+// or refused by a security module (EPERM). Trying again at once would spin
+// while the cause lasts, and waiting for the next edge could wait forever
+// on a quiet listener, so the loop waits 5 ms, doubled on each failure up
+// to 1 s, as net/http's Serve does.
+func (l *loop) retry(err error) {
+	l.backoff = min(max(2*l.backoff, 5*time.Millisecond), time.Second)
+	l.retryAt = l.now + l.backoff
+	l.srv.acceptErrs.Add(1)
+	log.Printf("accept: %v; trying again in %v", err, l.backoff)
+}
+
 // errRefused is accept4's error for a connection closed for want of fds.
 var errRefused = errors.New("out of fds: connection refused")
 
-// accept4 accepts a connection on l's listener. Out of fds, it evicts one
+// accept accepts a connection on l's listener. Out of fds, it evicts one
 // of l's connections and tries again; with none to evict, it accepts and
 // closes the newcomer with the spare fd's number.
-func (s *server) accept4(l *loop) (int, error) {
+func (s *server) accept(l *loop) (int, error) {
 	s.acceptMu.Lock()
 	defer s.acceptMu.Unlock()
 	if s.spare < 0 { // taken by someone else last time: try again
 		s.spare, _ = syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	}
-	fd, _, err := syscall.Accept4(l.listener, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+	fd, _, err := s.accept4(l.listener, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 	// A few tries: another thread may take the freed fd first.
 	for try := 0; (err == syscall.EMFILE || err == syscall.ENFILE) && try < 3 && l.evict(); try++ {
 		s.emfile.Add(1)
-		fd, _, err = syscall.Accept4(l.listener, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		fd, _, err = s.accept4(l.listener, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 	}
 	if (err != syscall.EMFILE && err != syscall.ENFILE) || s.spare < 0 {
 		return fd, err
 	}
 	syscall.Close(s.spare)
-	fd, _, err = syscall.Accept4(l.listener, syscall.SOCK_CLOEXEC)
+	fd, _, err = s.accept4(l.listener, syscall.SOCK_CLOEXEC)
 	if err == nil {
 		s.refused.Add(1)
 		syscall.Close(fd)

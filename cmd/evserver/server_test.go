@@ -378,6 +378,85 @@ func TestOutOfFds(t *testing.T) {
 	}
 }
 
+// TestAcceptRetries makes accept4 fail with a client queued. After an error
+// that leaves the connection queued (ENOMEM, ENOBUFS, EPERM) the
+// edge-triggered listener would not report it again until another client
+// came: the loop must try again later by itself, after a Wait (not by
+// spinning), and serve the lone client. After a network error, which
+// dequeued a failed connection, it tries again at once.
+func TestAcceptRetries(t *testing.T) {
+	for _, tc := range []struct {
+		errno syscall.Errno
+		later bool // tried again after a Wait, not at once
+	}{
+		{syscall.ENOMEM, true},
+		{syscall.ENOBUFS, true},
+		{syscall.EPERM, true},
+		{syscall.EPROTO, false},
+		{syscall.ECONNABORTED, false},
+	} {
+		t.Run(tc.errno.Error(), func(t *testing.T) {
+			const failures = 3
+			s, err := newServerConfig("127.0.0.1:0", testConfig(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			var calls []int64 // the loop's Wait returns at each accept4
+			s.accept4 = func(fd, flags int) (int, syscall.Sockaddr, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				calls = append(calls, waits(s))
+				if len(calls) <= failures {
+					return -1, nil, tc.errno
+				}
+				return syscall.Accept4(fd, flags)
+			}
+			serve(t, s)
+			c := dial(t, s)
+			send(t, c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+			if got := readAll(t, c); got != okClose {
+				t.Fatalf("the lone client got %q", got)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			// The failures, then the accept that took the client.
+			for i := 1; i <= failures; i++ {
+				if waited := calls[i] > calls[i-1]; waited != tc.later {
+					t.Errorf("accept4 calls at Wait returns %v: call %d after a Wait: %v, want %v", calls, i+1, waited, tc.later)
+				}
+			}
+			want := int64(0)
+			if tc.later {
+				want = failures
+			}
+			if n := s.acceptErrs.Load(); n != want {
+				t.Errorf("%d accept retries counted, want %d", n, want)
+			}
+		})
+	}
+}
+
+// TestAcceptBackoff: each failed accept doubles the wait before the next
+// try, from 5 ms up to 1 s, and Wait's timeout ends at the retry.
+func TestAcceptBackoff(t *testing.T) {
+	l := &loop{srv: &server{cfg: testConfig(1)}, now: time.Minute}
+	want := 5 * time.Millisecond
+	for range 12 {
+		l.retry(syscall.ENOMEM)
+		if l.backoff != want || l.retryAt != l.now+want {
+			t.Fatalf("back-off %v, retry at %v; want %v, %v", l.backoff, l.retryAt, want, l.now+want)
+		}
+		if got := l.timeout(); got != want {
+			t.Errorf("Wait's timeout %v with only a retry armed, want %v", got, want)
+		}
+		want = min(2*want, time.Second)
+	}
+	if want != time.Second {
+		t.Fatalf("back-off not capped: %v", want)
+	}
+}
+
 func closeOnCleanup(t *testing.T, fd int) { t.Cleanup(func() { syscall.Close(fd) }) }
 
 func client(addr string, id, rounds, pipelined int) error {
