@@ -28,7 +28,7 @@ func ladderReport(w io.Writer, servers []serverRow) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("\n## From the C floor to evserver, one change a rung\n\n")
 	p("Where evserver's CPU per request goes: each rung is the one below it with one change, measured as the servers above are ")
-	p("(wrk -t2 -c%d, one server alive at a time, the rungs' order rotated each round, %d rounds). ", conns, len(cpu(floorServer)))
+	p("(wrk -t2 -c%d, one server alive at a time, the rungs' order rotated each round; rounds: %d). ", conns, len(cpu(floorServer)))
 	p("Medians (min–max); ×below is the ratio to the rung below and ×floor to cfloor, each with the exact Mann-Whitney p of the rounds.\n\n")
 	p("| rung | adds | CPU µs/req | ×below | ×floor | user µs/req | switches/req |\n|---|---|--:|--:|--:|--:|--:|\n")
 	ratio := func(a, b string) string {
