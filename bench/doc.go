@@ -10,7 +10,8 @@
 // It lives in its own module so that the root module stays dependency-free.
 // The benchmarks are in bench_test.go; cmd/netserver is the goroutine-per-
 // connection server on package net that cmd/evserver is compared with,
-// cmd/idleconns holds idle keep-alive connections open for the memory
+// cmd/gnetserver the same on gnet, cfloor/ the C floor and cmd/gofloor the
+// C floor in Go, the ladder's rungs from it to evserver; cmd/idleconns holds idle keep-alive connections open for the memory
 // figure, and cmd/benchreport turns a run into BENCHMARKS.md. Run everything
 // with scripts/bench.sh from the repository root.
 package bench

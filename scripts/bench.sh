@@ -18,12 +18,15 @@
 #     system calls per request (perf stat) on SYSCALL_REQUESTS requests;
 #     resident memory with IDLE_CONNS idle keep-alive connections, and
 #     what one connection costs by client kind (idle, half a head, never
-#     reading; MEMCOST_CONNS of each, a twentieth as many never reading).
+#     reading; MEMCOST_CONNS of each, a twentieth as many never reading);
+#   - the ladder from the C floor to evserver at 100 connections, one change
+#     a rung (bench/cmd/gofloor: cfloor in Go, then with this package's
+#     Poll, then with evserver's parser), in LADDER_ROUNDS rotated rounds.
 # Installs what it needs (wrk, linux-perf and gcc from Debian, benchstat from
-# the Go module proxy), exits non-zero on any failure, and takes about 11
+# the Go module proxy), exits non-zero on any failure, and takes about 16
 # minutes on a 2-core machine with the defaults. Usage: scripts/bench.sh
 # Knobs (environment): BENCH_ROUNDS (12), BENCH_TIME (150ms), WRK_DURATION
-# (5s), WRK_ROUNDS (8), IDLE_CONNS (10000), SYSCALL_REQUESTS (100000),
+# (5s), WRK_ROUNDS (8), LADDER_ROUNDS (10), IDLE_CONNS (10000), SYSCALL_REQUESTS (100000),
 # MEMCOST_CONNS (1000; 200 when SYSCALL_REQUESTS is under 100000),
 # BENCH_OUT (BENCHMARKS.md), BENCH_KEEP (unset: a directory to keep
 # benchreport's inputs in, to rerun or compare it on the same run).
@@ -38,6 +41,8 @@ wrk_rounds=${WRK_ROUNDS:-8}
 idle_conns=${IDLE_CONNS:-10000}
 syscall_requests=${SYSCALL_REQUESTS:-100000}
 servers=(evserver gnetserver netserver cfloor)
+ladder=(cfloor gofloor gofloor-pkg gofloor-strict evserver)
+ladder_rounds=${LADDER_ROUNDS:-10}
 out=${BENCH_OUT:-BENCHMARKS.md}
 start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -75,10 +80,15 @@ go test -c -o "$tmp/wake.test" .
 	go test -c -o "$tmp/bench.test" .
 	go build -o "$tmp/netserver" ./cmd/netserver
 	go build -o "$tmp/gnetserver" ./cmd/gnetserver
+	go build -o "$tmp/gofloor" ./cmd/gofloor
 	go build -o "$tmp/idleconns" ./cmd/idleconns
 	go build -o "$tmp/benchreport" ./cmd/benchreport
 )
 gcc -O2 -Wall -Wextra -Werror -Wno-format-nonliteral -pthread -o "$tmp/cfloor" bench/cfloor/cfloor.c
+# The ladder's rungs above gofloor, as commands start_server can run.
+printf '#!/bin/sh\nexec "%s/gofloor" -pkg "$@"\n' "$tmp" >"$tmp/gofloor-pkg"
+printf '#!/bin/sh\nexec "%s/gofloor" -pkg -strict "$@"\n' "$tmp" >"$tmp/gofloor-strict"
+chmod +x "$tmp/gofloor-pkg" "$tmp/gofloor-strict"
 
 # Every fd the hard limit allows: wrk with 1,000 connections and the servers
 # with IDLE_CONNS need them. (Go programs raise their own soft limit.)
@@ -171,12 +181,12 @@ us() {
 }
 
 step "servers speak the same protocol, byte for byte"
-for s in "${servers[@]}"; do
+for s in "${servers[@]}" gofloor gofloor-pkg gofloor-strict; do
 	start_server "$s"
-	# The C floor speaks only the benchmark's keep-alive GETs; the Go
+	# The floors speak only the benchmark's keep-alive GETs; the other Go
 	# servers share evserver's parser and must agree on refusals too.
 	want=$tmp/evserver.resp
-	if [ "$s" = cfloor ]; then
+	if [ "$s" = cfloor ] || [[ $s == gofloor* ]]; then
 		"$tmp/idleconns" -addr "$addr" -dump-get >"$tmp/$s.resp"
 		want=$tmp/evserver.get.resp
 	else
@@ -188,6 +198,42 @@ for s in "${servers[@]}"; do
 done
 head -6 "$tmp/evserver.resp"
 
+# measure KIND SERVER CONNS ROUND: one wrk run against a fresh SERVER, and
+# a line of its figures in server.txt.
+measure() {
+	local kind=$1 s=$2 conns=$3 r=$4
+	start_server "$s"
+	if ! wrk -t2 -c"$conns" -d"$wrk_duration" --latency "http://$addr/" >"$tmp/wrk.txt" 2>&1; then
+		# Seen once at 10,000 connections on a loaded machine:
+		# a refused connect. Once more on a fresh server, then fail.
+		cat "$tmp/wrk.txt" "$tmp/$s.err"
+		stop_server
+		sleep 2
+		start_server "$s"
+		wrk -t2 -c"$conns" -d"$wrk_duration" --latency "http://$addr/" >"$tmp/wrk.txt" 2>&1 ||
+			{ cat "$tmp/wrk.txt" "$tmp/$s.err"; die "wrk failed twice against $s at $conns connections"; }
+	fi
+	kill -0 "$pid" 2>/dev/null || die "$s died under wrk"
+	# The server's CPU time (user + system, in clock ticks) per request is
+	# steadier than req/s while other work shares the machine.
+	local user_ticks sys_ticks ctxsw requests rps errors non2xx p50 p99
+	read -r user_ticks sys_ticks < <(awk '{print $14, $15}' "/proc/$pid/stat")
+	# Every time a thread of the server went to sleep or was preempted,
+	# over its whole life (start-up adds a few).
+	ctxsw=$(cat /proc/"$pid"/task/*/status | awk '/^(non)?voluntary_ctxt_switches:/ {n += $2} END {print n}')
+	stop_server
+	requests=$(awk '/ requests in / {print $1}' "$tmp/wrk.txt")
+	rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
+	[ -n "$rps" ] || { cat "$tmp/wrk.txt"; die "no Requests/sec from wrk"; }
+	errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$tmp/wrk.txt")
+	non2xx=$(awk '/Non-2xx/ {print $NF}' "$tmp/wrk.txt")
+	p50=$(awk '$1 == "50%" {print $2}' "$tmp/wrk.txt")
+	p99=$(awk '$1 == "99%" {print $2}' "$tmp/wrk.txt")
+	echo "$kind server=$s conns=$conns round=$r rps=$rps errors=${errors:-0} non2xx=${non2xx:-0}" \
+		"requests=$requests cpu_ticks=$((user_ticks + sys_ticks)) user_ticks=$user_ticks sys_ticks=$sys_ticks" \
+		"clk_tck=$(getconf CLK_TCK) ctxsw=$ctxsw p50_us=$(us "$p50") p99_us=$(us "$p99") load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$tmp/server.txt"
+}
+
 # A multiple of ${#servers[@]} rounds puts each server in each place of the
 # order equally often.
 step "wrk: $wrk_rounds rounds of $wrk_duration at 100, 1000 and $idle_conns connections; load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -197,37 +243,18 @@ for ((r = 1; r <= wrk_rounds; r++)); do
 		k=$((r % ${#servers[@]}))
 		order=("${servers[@]:k}" "${servers[@]:0:k}")
 		for s in "${order[@]}"; do
-			start_server "$s"
-			if ! wrk -t2 -c"$conns" -d"$wrk_duration" --latency "http://$addr/" >"$tmp/wrk.txt" 2>&1; then
-				# Seen once at 10,000 connections on a loaded machine:
-				# a refused connect. Once more on a fresh server, then fail.
-				cat "$tmp/wrk.txt" "$tmp/$s.err"
-				stop_server
-				sleep 2
-				start_server "$s"
-				wrk -t2 -c"$conns" -d"$wrk_duration" --latency "http://$addr/" >"$tmp/wrk.txt" 2>&1 ||
-					{ cat "$tmp/wrk.txt" "$tmp/$s.err"; die "wrk failed twice against $s at $conns connections"; }
-			fi
-			kill -0 "$pid" 2>/dev/null || die "$s died under wrk"
-			# The server's CPU time (user + system, in clock ticks) per
-			# request is steadier than req/s while other work shares the
-			# machine.
-			read -r user_ticks sys_ticks < <(awk '{print $14, $15}' "/proc/$pid/stat")
-			# Every time a thread of the server went to sleep or was
-			# preempted, over its whole life (start-up adds a few).
-			ctxsw=$(cat /proc/"$pid"/task/*/status | awk '/^(non)?voluntary_ctxt_switches:/ {n += $2} END {print n}')
-			stop_server
-			requests=$(awk '/ requests in / {print $1}' "$tmp/wrk.txt")
-			rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
-			[ -n "$rps" ] || { cat "$tmp/wrk.txt"; die "no Requests/sec from wrk"; }
-			errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$tmp/wrk.txt")
-			non2xx=$(awk '/Non-2xx/ {print $NF}' "$tmp/wrk.txt")
-			p50=$(awk '$1 == "50%" {print $2}' "$tmp/wrk.txt")
-			p99=$(awk '$1 == "99%" {print $2}' "$tmp/wrk.txt")
-			echo "wrk server=$s conns=$conns round=$r rps=$rps errors=${errors:-0} non2xx=${non2xx:-0}" \
-				"requests=$requests cpu_ticks=$((user_ticks + sys_ticks)) user_ticks=$user_ticks sys_ticks=$sys_ticks" \
-				"clk_tck=$(getconf CLK_TCK) ctxsw=$ctxsw p50_us=$(us "$p50") p99_us=$(us "$p99") load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$tmp/server.txt"
+			measure wrk "$s" "$conns" "$r"
 		done
+	done
+done
+
+# The same measurement of the ladder's rungs; a multiple of ${#ladder[@]}
+# rounds puts each in each place of the order equally often.
+step "the ladder from the C floor to evserver: $ladder_rounds rounds of $wrk_duration at 100 connections; load $(cut -d' ' -f1-3 /proc/loadavg)"
+for ((r = 1; r <= ladder_rounds; r++)); do
+	k=$((r % ${#ladder[@]}))
+	for s in "${ladder[@]:k}" "${ladder[@]:0:k}"; do
+		measure ladder "$s" 100 "$r"
 	done
 done
 

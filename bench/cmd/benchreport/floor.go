@@ -89,6 +89,7 @@ func floorReport(w io.Writer, s samples, servers []serverRow, echo samples) {
 		floorTargets(w, s, servers)
 	}
 	p("\n%s", whyEvserverSlept)
+	ladderReport(w, servers)
 	if len(echo) > 0 {
 		echoTable(w, echo)
 	}

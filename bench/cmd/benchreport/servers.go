@@ -93,9 +93,14 @@ func wrkConns(servers []serverRow) []float64 {
 }
 
 func valuesOf(servers []serverRow, server string, conns float64, f func(serverRow) float64) []float64 {
+	return kindValues(servers, "wrk", server, conns, f)
+}
+
+// kindValues is f of each of server's rows of one kind at conns connections.
+func kindValues(servers []serverRow, kind, server string, conns float64, f func(serverRow) float64) []float64 {
 	var v []float64
 	for _, r := range servers {
-		if r.kind == "wrk" && r.server == server && r.vals["conns"] == conns {
+		if r.kind == kind && r.server == server && r.vals["conns"] == conns {
 			v = append(v, f(r))
 		}
 	}
