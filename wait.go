@@ -151,6 +151,14 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 // Wait, rawWaitMax = 0, in the same run.
 var rawWaitMax = 10 * time.Millisecond
 
+// base is the origin of sinceBase.
+var base = time.Now()
+
+// sinceBase reads the monotonic clock, which is all a timeout needs: one
+// clock read where time.Now makes two (the wall clock too), 25 against 42
+// ns here, and every timed Wait reads it.
+func sinceBase() time.Duration { return time.Since(base) }
+
 // waitBlocking waits for events in buf[:slots] for up to timeout, which is
 // positive, or forever if it is maxTimeout or more. A signal's EINTR is
 // retried against the original deadline; Close ends the wait through its
@@ -175,9 +183,9 @@ var rawWaitMax = 10 * time.Millisecond
 // length. BENCHMARKS.md has the measurements.
 func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, syscall.Errno) {
 	forever := timeout >= maxTimeout
-	var start time.Time
+	var start time.Duration
 	if !forever {
-		start = time.Now()
+		start = sinceBase()
 	}
 	remaining := timeout
 	if rawWaitMax > 0 {
@@ -196,7 +204,7 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 		// long wait.
 		runtime.Gosched()
 		if !forever {
-			if remaining = timeout - time.Since(start); remaining <= 0 {
+			if remaining = timeout - (sinceBase() - start); remaining <= 0 {
 				return 0, 0
 			}
 		}
@@ -216,7 +224,7 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 		}
 		if !forever {
 			// Time spent before the signal or an early wake-up counts.
-			if remaining = timeout - time.Since(start); remaining <= 0 {
+			if remaining = timeout - (sinceBase() - start); remaining <= 0 {
 				return 0, 0
 			}
 		}
