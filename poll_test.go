@@ -1782,27 +1782,16 @@ func TestStrings(t *testing.T) {
 
 // ---- benchmarks ----
 
-func BenchmarkWait(b *testing.B) {
-	p := newPoll(b)
-	r, w := pipe(b)
-	register(b, p, r, 1, Readable)
-	write(b, w, "x")
-	events := make([]Event, 8)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N { // not b.Loop: go.mod says go 1.23
-		events, _ = p.Wait(events, 0)
-		if len(events) != 1 {
-			b.Fatalf("%d events", len(events))
-		}
-	}
-}
+func BenchmarkWait(b *testing.B) { benchWaitReady(b, 0) }
 
 // BenchmarkWaitTimedReady is a Wait with a timeout on a ready fd, as a busy
 // event loop with deadlines calls it: it returns at once, so what it costs
 // beyond BenchmarkWait is the timed path's own work (the clock reading it
 // takes for its deadline, the timespec).
-func BenchmarkWaitTimedReady(b *testing.B) {
+func BenchmarkWaitTimedReady(b *testing.B) { benchWaitReady(b, time.Second) }
+
+// benchWaitReady Waits with timeout for the one ready fd of a Poll.
+func benchWaitReady(b *testing.B, timeout time.Duration) {
 	p := newPoll(b)
 	r, w := pipe(b)
 	register(b, p, r, 1, Readable)
@@ -1811,7 +1800,7 @@ func BenchmarkWaitTimedReady(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N { // not b.Loop: go.mod says go 1.23
-		events, _ = p.Wait(events, time.Second)
+		events, _ = p.Wait(events, timeout)
 		if len(events) != 1 {
 			b.Fatalf("%d events", len(events))
 		}
