@@ -1258,7 +1258,9 @@ func TestOneThreadsSeccompSwitchesEveryPoll(t *testing.T) {
 			errs <- errors.New("switched before any Wait")
 			return
 		}
-		_, err := p.Wait(make([]Event, 1), time.Millisecond) // its first call gets EPERM, falls back
+		// A fraction of a millisecond, which only epoll_pwait2 expresses:
+		// its first call gets EPERM, and it falls back.
+		_, err := p.Wait(make([]Event, 1), 1500*time.Microsecond)
 		errs <- err
 	}()
 	if err := <-errs; err != nil {

@@ -60,7 +60,8 @@ func probePwait2(epfd int) {
 // WaitPath names the system call that Waits with a positive timeout use in
 // this process: "epoll_pwait2", with nanosecond timeouts, or "epoll_pwait",
 // with timeouts rounded up to whole milliseconds. (Wait(0), a negative
-// timeout and Forever behave the same on both.)
+// timeout and Forever behave the same on both, and so does a timeout of
+// whole milliseconds, which goes to epoll_pwait on both as it costs less.)
 //
 // The choice is process-wide and one-way. The first New tries epoll_pwait2,
 // and any Wait that gets ENOSYS (Linux before 5.11, qemu-user before 11.0) or
@@ -233,23 +234,23 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 
 // waitOnce makes one epoll_pwait2 or epoll_pwait call into buf[:slots],
 // with no timeout if timeout is maxTimeout or more: raw, unseen by the
-// scheduler, or as a blocking system call. (Each pointer becomes a uintptr
-// in the call expression itself, as unsafe.Pointer's rule 4 requires, hence
-// the calls written out twice.)
+// scheduler, or as a blocking system call. Only a timeout with a fraction
+// of a millisecond goes to epoll_pwait2: epoll_pwait takes whole
+// milliseconds as an int, which the kernel turns into the same deadline,
+// where epoll_pwait2 copies in a timespec (30 ns more here), and the raw
+// wait's 10 ms, Forever and many callers' timeouts are whole. (Each pointer
+// becomes a uintptr in the call expression itself, as unsafe.Pointer's
+// rule 4 requires, hence the calls written out twice.)
 func (p *Poll) waitOnce(buf *Event, slots int, timeout time.Duration, raw bool) (int, syscall.Errno) {
 	epfd := uintptr(p.registry.epfd)
 	var n uintptr
 	var errno syscall.Errno
-	if !pwait2Missing.Load() {
+	if timeout < maxTimeout && timeout%time.Millisecond != 0 && !pwait2Missing.Load() {
 		ts := timespec{sec: int64(timeout / time.Second), nsec: int64(timeout % time.Second)}
-		tsp := &ts
-		if timeout >= maxTimeout {
-			tsp = nil // no deadline
-		}
 		if raw {
-			n, _, errno = syscall.RawSyscall6(sysEpollPwait2, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(unsafe.Pointer(tsp)), 0, 0)
+			n, _, errno = syscall.RawSyscall6(sysEpollPwait2, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(unsafe.Pointer(&ts)), 0, 0)
 		} else {
-			n, _, errno = syscall.Syscall6(sysEpollPwait2, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(unsafe.Pointer(tsp)), 0, 0)
+			n, _, errno = syscall.Syscall6(sysEpollPwait2, epfd, uintptr(unsafe.Pointer(buf)), uintptr(slots), uintptr(unsafe.Pointer(&ts)), 0, 0)
 		}
 		if errno != syscall.ENOSYS && errno != syscall.EPERM {
 			return int(n), errno
