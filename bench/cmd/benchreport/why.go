@@ -74,7 +74,7 @@ second, and left it by chance: then 0 hand-offs, 100 ticks a second, and 20-30% 
 left it within a second in each of three runs.
 
 The second step, which is ` + "`Wait`" + ` now: a blocking ` + "`Wait`" + ` first sleeps up to 10 ms in an
-` + "`epoll_pwait2`" + ` made with ` + "`RawSyscall6`" + `, which the scheduler does not see (to it the goroutine is
+epoll wait made with ` + "`RawSyscall6`" + `, which the scheduler does not see (to it the goroutine is
 running), and only a ` + "`Wait`" + ` still empty after that yields and waits on in the scheduler-visible call.
 Under load a loop's waits are far shorter, so sysmon finds no P in a system call to take: 0 hand-offs
 from the first half second in every run, sysmon at 100 ticks a second. A busy ` + "`Wait`" + ` is one system
