@@ -297,7 +297,8 @@ boot() {
 		-append "console=$console panic=-1 quiet" </dev/null >"$serial" 2>&1 &
 	local vm=$! deadline=$((SECONDS + vm_timeout)) done_at=
 	while kill -0 "$vm" 2>/dev/null; do
-		if [ -z "$done_at" ] && grep -q 'KINIT RESULT' "$serial"; then done_at=$SECONDS; fi
+		# -s: the shell may not have made $serial yet.
+		if [ -z "$done_at" ] && grep -qs 'KINIT RESULT' "$serial"; then done_at=$SECONDS; fi
 		# Power off ends qemu at once. If it does not, the tests are over
 		# anyway; qemu can hang on SIGTERM once the guest has stopped.
 		if { [ -n "$done_at" ] && [ $((SECONDS - done_at)) -ge 10 ]; } || [ $SECONDS -ge $deadline ]; then
