@@ -49,16 +49,18 @@ func ladderReport(w io.Writer, servers []serverRow) {
 
 // ladderFindings is what the ladder showed when it was first climbed, by
 // hand on 2026-12-07 (the loads are given); the table above is this run's.
-const ladderFindings = `Climbed by hand first (wrk -t2 -c100, rotated rounds, load 0.46-0.49 at the start of each set):
-gofloor cost 0.990× cfloor (6 rounds, p=0.91), and 1.023× (10 rounds, p=0.007) in bench.sh's first run
-with the ladder: Go's system call stubs and runtime cost a request between nothing and 2%. The package's ` + "`Wait`" + ` on gofloor cost 1.009× the raw waits (8 rounds, p=0.43; 1.053×,
-p=0.061, in an earlier set of 6), and the strict parser on the raw gofloor 1.009× (6 rounds, p=1.0).
-evserver cost 1.032× gofloor with both (8 rounds, p=0.047), all of it in user time (0.50 against 0.36
-µs a request). A profile of the two (perf record -g, 4 s each) put that in evserver's loop: the yield
-before each ` + "`Wait`" + ` (the scheduler's ` + "`findRunnable`" + `, ` + "`lock2`" + `, ` + "`wakep`" + `, about 0.9% of all samples, the
-price of fewer context switches, see above), three clock reads per ` + "`Wait`" + ` (0.5%), and two costs now
-gone: a locked add after every read (0.4%; the count is now kept once per batch) and, in the range over
-the events, ` + "`Token`" + `'s 8-byte load spanning the two stores of the by-value copy of a 12-byte ` + "`Event`" + `,
-which the CPU cannot forward from its store buffer (LAYOUT.md; ` + "`Token`" + ` now reads two halves: 1.07
-against 7.70 ns an event in BenchmarkRangeTokens).
+const ladderFindings = `Climbed by hand first (wrk -t2 -c100, rotated rounds, load 0.46-0.49 at the start of
+each set): gofloor cost 0.990× cfloor (6 rounds, p=0.91), and 1.023× (10 rounds, p=0.007) in
+bench.sh's first run with the ladder: Go's system call stubs and runtime cost a request between
+nothing and 2%. The package's ` + "`Wait`" + ` on gofloor cost 1.009× the raw waits (8 rounds, p=0.43; 1.053×,
+p=0.061, in an earlier set of 6), and the strict parser on the raw gofloor 1.009× (6 rounds,
+p=1.0). evserver cost 1.032× gofloor with both (8 rounds, p=0.047), all of it in user time (0.50
+against 0.36 µs a request). A profile of the two (perf record -g, 4 s each) put that in
+evserver's loop: the yield before each ` + "`Wait`" + ` (the scheduler's ` + "`findRunnable`" + `, ` + "`lock2`" + `, ` + "`wakep`" + `,
+about 0.9% of all samples, the price of fewer context switches, see above); three clock reads per
+` + "`Wait`" + ` (0.5%; two since a timed ` + "`Wait`" + ` reads the monotonic clock alone); and two costs now gone, a
+locked add after every read (0.4%; the count is now kept once per batch) and, in the range over
+the events, ` + "`Token`" + `'s 8-byte load spanning the two stores of the by-value copy of a 12-byte
+` + "`Event`" + `, which the CPU cannot forward from its store buffer (LAYOUT.md; ` + "`Token`" + ` now reads two
+halves: 1.07 against 7.70 ns an event in BenchmarkRangeTokens).
 `
