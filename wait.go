@@ -152,13 +152,13 @@ func (p *Poll) Wait(events []Event, timeout time.Duration) ([]Event, error) {
 // Wait, rawWaitMax = 0, in the same run.
 var rawWaitMax = 10 * time.Millisecond
 
-// base is the origin of sinceBase.
-var base = time.Now()
+// clockBase is the origin of monotonic's readings.
+var clockBase = time.Now()
 
-// sinceBase reads the monotonic clock, which is all a timeout needs: one
+// monotonic reads the monotonic clock, which is all a timeout needs: one
 // clock read where time.Now makes two (the wall clock too), 25 against 42
 // ns here, and every timed Wait reads it.
-func sinceBase() time.Duration { return time.Since(base) }
+func monotonic() time.Duration { return time.Since(clockBase) }
 
 // waitBlocking waits for events in buf[:slots] for up to timeout, which is
 // positive, or forever if it is maxTimeout or more. A signal's EINTR is
@@ -186,7 +186,7 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 	forever := timeout >= maxTimeout
 	var start time.Duration
 	if !forever {
-		start = sinceBase()
+		start = monotonic()
 	}
 	remaining := timeout
 	if rawWaitMax > 0 {
@@ -205,7 +205,7 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 		// long wait.
 		runtime.Gosched()
 		if !forever {
-			if remaining = timeout - (sinceBase() - start); remaining <= 0 {
+			if remaining = timeout - (monotonic() - start); remaining <= 0 {
 				return 0, 0
 			}
 		}
@@ -225,7 +225,7 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 		}
 		if !forever {
 			// Time spent before the signal or an early wake-up counts.
-			if remaining = timeout - (sinceBase() - start); remaining <= 0 {
+			if remaining = timeout - (monotonic() - start); remaining <= 0 {
 				return 0, 0
 			}
 		}
