@@ -418,7 +418,7 @@ func (l *loop) accept() {
 		fd, err := l.srv.accept(l)
 		switch {
 		case err == syscall.EAGAIN:
-			l.backoff = 0
+			l.backoff, l.retryAt = 0, 0 // drained: a retry armed before would find nothing
 			return
 		case err == syscall.EINTR, err == errRefused, isNetworkError(err):
 			continue // a signal, no fd for it, or a client that failed while queued
