@@ -173,6 +173,13 @@ func newServerConfig(addr string, cfg config) (*server, error) {
 			return nil, fmt.Errorf("%s timeout %v: want 0 (none) or more", stateNames[st], cfg.timeouts[st])
 		}
 	}
+	// Go's runtime makes its netpoller (an epoll fd and an eventfd of its
+	// own) the first time any timer is set, such as the one its memory
+	// scavenger sleeps on after a GC. evserver sets none, so that could
+	// happen while connections hold every fd, and then the runtime throws
+	// ("runtime: eventfd failed", seen once in the soak). A timer set now
+	// makes the netpoller while fds are free.
+	time.AfterFunc(time.Hour, func() {}).Stop()
 	s := &server{spare: -1, cfg: cfg, epoch: time.Now(), accept4: syscall.Accept4}
 	if s.spare, err = syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0); err != nil {
 		return nil, fmt.Errorf("open /dev/null: %w", err)

@@ -12,6 +12,7 @@ import (
 	"net/http/httptrace"
 	"net/netip"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -748,6 +749,55 @@ func TestIPv6(t *testing.T) {
 // TestRun runs the command as main does, and stops it as a signal would:
 // the server drains (the client's idle keep-alive connection is closed at
 // once) and prints its counters.
+// TestMain runs evserver itself when TestNetpollerMadeAtStart starts the
+// test binary as a server, before the testing package sets any timer.
+func TestMain(m *testing.M) {
+	if os.Getenv("EVSERVER_TEST_CHILD") == "1" {
+		os.Args = []string{"evserver", "-addr", "127.0.0.1:0", "-loops", "2"}
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestNetpollerMadeAtStart: a server process holds the runtime's netpoller
+// (its own epoll fd) beside its two loops' once it listens, before any
+// connection can take the last fd. Made later, at the first timer any part
+// of the runtime sets, it can fail for want of an fd, and the runtime
+// throws. Counted in a child process: this one's tests set timers.
+func TestNetpollerMadeAtStart(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "EVSERVER_TEST_CHILD=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	if line, err := bufio.NewReader(out).ReadString('\n'); !strings.HasPrefix(line, "listening on ") {
+		t.Fatalf("the server printed %q, %v", line, err)
+	}
+	dir := fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid)
+	fds, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	epolls := 0
+	for _, fd := range fds {
+		if target, _ := os.Readlink(dir + "/" + fd.Name()); target == "anon_inode:[eventpoll]" {
+			epolls++
+		}
+	}
+	if epolls != 3 {
+		t.Errorf("%d epoll fds once listening, want 3: the two loops' and the runtime's netpoller", epolls)
+	}
+}
+
 func TestRun(t *testing.T) {
 	out, stdout := io.Pipe()
 	stop := make(chan os.Signal, 1)
