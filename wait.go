@@ -237,7 +237,7 @@ func (p *Poll) waitBlocking(buf *Event, slots int, timeout time.Duration) (int, 
 // scheduler, or as a blocking system call. Only a timeout with a fraction
 // of a millisecond goes to epoll_pwait2: epoll_pwait takes whole
 // milliseconds as an int, which the kernel turns into the same deadline,
-// where epoll_pwait2 copies in a timespec (30 ns more here), and the raw
+// where epoll_pwait2 copies in a timespec (about 20 ns more here), and the raw
 // wait's 10 ms, Forever and many callers' timeouts are whole. (Each pointer
 // becomes a uintptr in the call expression itself, as unsafe.Pointer's
 // rule 4 requires, hence the calls written out twice.)
